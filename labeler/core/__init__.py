@@ -1,0 +1,1 @@
+"""Qt-free core of the app: catalog store, ingest, sequences, labeling, export and jobs."""

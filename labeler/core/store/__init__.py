@@ -1,0 +1,28 @@
+"""The project catalog (SQLite): the one place in the app that speaks SQL."""
+
+from __future__ import annotations
+
+from labeler.core.store.base import (
+    DatabaseUnusable,
+    ReadOnlyStoreError,
+    StoreError,
+    list_backups,
+    restore_backup,
+    utcnow,
+)
+from labeler.core.store.images import ImagesMixin
+
+
+class Store(ImagesMixin):
+    """A project catalog. Open one writer per process; readers with ``readonly=True``."""
+
+
+__all__ = [
+    "DatabaseUnusable",
+    "ReadOnlyStoreError",
+    "Store",
+    "StoreError",
+    "list_backups",
+    "restore_backup",
+    "utcnow",
+]

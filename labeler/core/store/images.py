@@ -1,0 +1,231 @@
+"""Catalog of files: upserts from scans, missing marks, duplicates, bursts and scan reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from labeler.core.media import FileRecord
+from labeler.core.scan import KnownFile
+from labeler.core.sequences import Frame, Sequence
+from labeler.core.store.base import StoreBase, utcnow
+
+_FILE_COLUMNS = (
+    "size", "mtime_ns", "fingerprint", "width", "height", "format", "mode", "orientation",
+    "datetime_raw", "datetime", "datetime_source", "datetime_flag", "camera_make",
+    "camera_model", "exif_error", "status", "status_detail",
+)  # fmt: skip
+
+_UPSERT = (
+    "INSERT INTO images (path, folder, name, first_seen, last_seen, missing, sha256, "
+    + ", ".join(_FILE_COLUMNS)
+    + ") VALUES (?, ?, ?, ?, ?, 0, NULL, "
+    + ", ".join("?" for _ in _FILE_COLUMNS)
+    + ") ON CONFLICT(path) DO UPDATE SET last_seen=excluded.last_seen, missing=0, "
+    "sha256=NULL, duplicate_of=NULL, " + ", ".join(f"{c}=excluded.{c}" for c in _FILE_COLUMNS)
+)
+
+
+def _file_row(r: FileRecord, now: str) -> tuple:
+    return (
+        r.path, r.folder, r.name, now, now,
+        r.size, r.mtime_ns, r.fingerprint, r.width, r.height, r.format, r.mode, r.orientation,
+        r.datetime_raw, r.datetime, r.datetime_source, r.datetime_flag, r.camera_make,
+        r.camera_model, r.exif_error, r.status, r.detail,
+    )  # fmt: skip
+
+
+class ImagesMixin(StoreBase):
+    """Reads and writes of the ``images``, ``sequences`` and ``scans`` tables."""
+
+    def file_index(self) -> dict[str, KnownFile]:
+        """Every catalogued path with the size and mtime that decide whether to re-inspect."""
+        with self._lock:
+            rows = self.conn.execute("SELECT path, size, mtime_ns, missing FROM images")
+            return {p: KnownFile(s, m, bool(x)) for p, s, m, x in rows}
+
+    def upsert_files(self, records: list[FileRecord], unchanged: Iterable[str] = ()) -> None:
+        """Insert or refresh inspected files, and mark unchanged ones present, in one commit."""
+        now = utcnow()
+        with self.write() as c:
+            c.executemany(_UPSERT, [_file_row(r, now) for r in records])
+            c.executemany(
+                "UPDATE images SET missing=0, last_seen=? WHERE path=?",
+                [(now, p) for p in unchanged],
+            )
+
+    def mark_missing(self, seen: set[str], keep_prefixes: Iterable[str] = ()) -> int:
+        """Flag catalogued files that a complete scan did not see; nothing is deleted.
+
+        Files under ``keep_prefixes`` (folders that could not be listed) are left as they were.
+        """
+        prefixes = tuple(p.rstrip("/") + "/" for p in keep_prefixes if p and p != ".")
+        if "." in keep_prefixes:
+            return 0
+        present = self.query("SELECT id, path FROM images WHERE missing=0")
+        gone = [
+            (r["id"],)
+            for r in present
+            if r["path"] not in seen and not r["path"].startswith(prefixes or ("\0",))
+        ]
+        if gone:
+            with self.write() as c:
+                c.executemany("UPDATE images SET missing=1 WHERE id=?", gone)
+        return len(gone)
+
+    def resolve_duplicates(self, hash_file: Callable[[str], str | None]) -> int:
+        """Mark byte-identical copies as ``duplicate_content`` of the first path.
+
+        Candidates share the cheap fingerprint; ``hash_file(path)`` returns the full SHA-256
+        (or None when the file cannot be read now), which alone decides.
+        """
+        rows = self.query(
+            "SELECT id, path, fingerprint, sha256, status FROM images "
+            "WHERE missing=0 AND status IN ('ok', 'duplicate_content') "
+            "AND fingerprint IN (SELECT fingerprint FROM images WHERE missing=0 "
+            "AND status IN ('ok', 'duplicate_content') GROUP BY fingerprint HAVING count(*) > 1)"
+        )
+        hashes: dict[int, str | None] = {}
+        for r in rows:
+            hashes[r["id"]] = r["sha256"] or hash_file(r["path"])
+        groups: dict[str, list] = defaultdict(list)
+        for r in rows:
+            h = hashes[r["id"]]
+            if h is not None:
+                groups[h].append(r)
+        updates: list[tuple] = []
+        dup_ids: set[int] = set()
+        for h, members in groups.items():
+            members.sort(key=lambda r: r["path"])
+            first = members[0]
+            for m in members[1:]:
+                dup_ids.add(m["id"])
+                updates.append(
+                    (
+                        "duplicate_content",
+                        f"same content as {first['path']}",
+                        first["id"],
+                        h,
+                        m["id"],
+                    )
+                )
+        stale = self.query("SELECT id FROM images WHERE status='duplicate_content' AND missing=0")
+        with self.write() as c:
+            c.executemany(
+                "UPDATE images SET sha256=? WHERE id=?",
+                [(h, i) for i, h in hashes.items() if h is not None],
+            )
+            c.executemany(
+                "UPDATE images SET status='ok', status_detail=NULL, duplicate_of=NULL WHERE id=?",
+                [(r["id"],) for r in stale if r["id"] not in dup_ids],
+            )
+            c.executemany(
+                "UPDATE images SET status=?, status_detail=?, duplicate_of=? , sha256=? WHERE id=?",
+                updates,
+            )
+        return len(updates)
+
+    def frames(self) -> list[Frame]:
+        """Usable images with their corrected capture time, for burst grouping."""
+        out = []
+        for r in self.query(
+            "SELECT id, folder, name, datetime, time_offset_s FROM images "
+            "WHERE missing=0 AND status='ok'"
+        ):
+            t = None
+            if r["datetime"]:
+                t = dt.datetime.fromisoformat(r["datetime"]) + dt.timedelta(
+                    seconds=r["time_offset_s"] or 0
+                )
+            out.append(Frame(r["id"], r["folder"], r["name"], t))
+        return out
+
+    def replace_sequences(self, sequences: list[Sequence]) -> None:
+        """Replace all bursts (ids follow folder and start time, so they are stable)."""
+        with self.write() as c:
+            c.execute(
+                "UPDATE images SET sequence_id=NULL, frame=NULL WHERE sequence_id IS NOT NULL"
+            )
+            c.execute("DELETE FROM sequences")
+            assign = []
+            for sid, s in enumerate(sequences, start=1):
+                c.execute(
+                    'INSERT INTO sequences (id, folder, start, "end", n_frames) VALUES (?,?,?,?,?)',
+                    (sid, s.folder, s.start.isoformat(), s.end.isoformat(), len(s.image_ids)),
+                )
+                assign.extend((sid, k, iid) for k, iid in enumerate(s.image_ids, start=1))
+            c.executemany("UPDATE images SET sequence_id=?, frame=? WHERE id=?", assign)
+
+    # -- scan bookkeeping and reports --------------------------------------------------------
+    def begin_scan(self) -> int:
+        """Record that a scan started; returns its id."""
+        with self.write() as c:
+            return c.execute(
+                "INSERT INTO scans (started, state) VALUES (?, 'running')", (utcnow(),)
+            ).lastrowid
+
+    def end_scan(self, scan_id: int, state: str, report: dict) -> None:
+        """Record how a scan ended, with its report."""
+        with self.write() as c:
+            c.execute(
+                "UPDATE scans SET finished=?, state=?, report=? WHERE id=?",
+                (utcnow(), state, json.dumps(report), scan_id),
+            )
+
+    def last_scan(self) -> dict | None:
+        """The most recent scan: its state and report."""
+        rows = self.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1")
+        if not rows:
+            return None
+        r = dict(rows[0])
+        r["report"] = json.loads(r["report"]) if r["report"] else None
+        return r
+
+    def status_counts(self) -> dict[str, int]:
+        """Files present on the card, counted by status."""
+        return {
+            r[0]: r[1]
+            for r in self.query(
+                "SELECT status, count(*) FROM images WHERE missing=0 GROUP BY status ORDER BY status"
+            )
+        }
+
+    def catalog_counts(self) -> dict[str, int]:
+        """Present files, usable images, bursts, duplicates, missing and untimed images."""
+        r = self.query(
+            "SELECT "
+            "sum(missing=0), sum(missing=0 AND status='ok'), "
+            "sum(missing=0 AND status='duplicate_content'), sum(missing=1), "
+            "sum(missing=0 AND status='ok' AND datetime IS NULL), "
+            "(SELECT count(*) FROM sequences) FROM images"
+        )[0]
+        return {
+            "files": r[0] or 0,
+            "images": r[1] or 0,
+            "duplicates": r[2] or 0,
+            "missing": r[3] or 0,
+            "untimed": r[4] or 0,
+            "sequences": r[5] or 0,
+        }
+
+    def untimed_by_folder(self) -> dict[str, int]:
+        """Usable images without a capture time, counted per folder."""
+        return {
+            r[0]: r[1]
+            for r in self.query(
+                "SELECT folder, count(*) FROM images WHERE missing=0 AND status='ok' "
+                "AND datetime IS NULL GROUP BY folder ORDER BY folder"
+            )
+        }
+
+    def flagged_times_by_folder(self) -> dict[str, dict[str, int]]:
+        """Usable images whose clock looks wrong, per folder and flag."""
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for folder, flag, n in self.conn.execute(
+            "SELECT folder, datetime_flag, count(*) FROM images WHERE missing=0 AND status='ok' "
+            "AND datetime IS NOT NULL AND datetime_flag IS NOT NULL GROUP BY folder, datetime_flag"
+        ):
+            out[folder][flag] = n
+        return dict(out)
