@@ -11,14 +11,17 @@ from labeler.core.store.base import (
     utcnow,
 )
 from labeler.core.store.images import ImagesMixin
+from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin):
+class Store(ImagesMixin, PredictionsMixin):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 
 __all__ = [
     "DatabaseUnusable",
+    "PredictionRow",
+    "SpeciesRow",
     "ReadOnlyStoreError",
     "Store",
     "StoreError",

@@ -50,6 +50,13 @@ class ImagesMixin(StoreBase):
         """Insert or refresh inspected files, and mark unchanged ones present, in one commit."""
         now = utcnow()
         with self.write() as c:
+            # A changed file's old predictions describe other pixels: drop them.
+            changed = [(r.path,) for r in records]
+            for table in ("predictions", "image_predictions", "embeddings"):
+                c.executemany(
+                    f"DELETE FROM {table} WHERE image_id=(SELECT id FROM images WHERE path=?)",
+                    changed,
+                )
             c.executemany(_UPSERT, [_file_row(r, now) for r in records])
             c.executemany(
                 "UPDATE images SET missing=0, last_seen=? WHERE path=?",

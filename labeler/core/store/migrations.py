@@ -157,3 +157,16 @@ CREATE TABLE scans (
 )
 """,
     )
+
+
+@MIGRATIONS()
+def m002_prediction_details(db: Database) -> None:
+    _run(
+        db,
+        """
+ALTER TABLE image_predictions ADD COLUMN thumb BLOB;
+ALTER TABLE image_predictions ADD COLUMN blank_prob REAL;
+CREATE INDEX image_predictions_model ON image_predictions(model_id, empty_score);
+CREATE INDEX observations_image ON observations(image_id)
+""",
+    )

@@ -1,0 +1,164 @@
+"""Glue from the catalog to the prediction pipeline: plan, commit batches, empty scores, views."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from inference.aggregate import burst_average, ensemble, topk
+from inference.backends import Classifier
+from inference.card import ModelCard
+from inference.empty import BurstAndSceneScorer, EmptyScorer
+from inference.pipeline import PredictedBatch, PredictItem, PredictProgress, predict_batches
+from inference.taxonomy import BLANK
+from labeler.core.species import ensure_default_species, project_labels
+from labeler.core.store import PredictionRow, Store
+
+TOP_K = 5
+
+
+@dataclass
+class PredictReport:
+    """Figures of a prediction run (the ``--json`` object of ``labeler predict``)."""
+
+    images: int
+    predicted: int
+    failed: int
+    already_done: int
+    seconds: float
+    images_per_second: float
+    device: str
+    model_version: str
+    cancelled: bool
+
+    def to_json(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def register(store: Store, card: ModelCard, path: str | None = None) -> int:
+    """Model id of a card in this project (registered on first use)."""
+    return store.register_model(card.version, card.name, card.kind, card.to_json(), path)
+
+
+def plan(store: Store, root: str, model_id: int) -> list[PredictItem]:
+    """Images of the project this model has not predicted yet, in burst order."""
+    return [
+        PredictItem(image_id, os.path.join(root, *rel.split("/")))
+        for image_id, rel in store.unpredicted_images(model_id)
+    ]
+
+
+def rows_for(batch: PredictedBatch, card: ModelCard, labels: Sequence[str]) -> list[PredictionRow]:
+    """Catalog rows for a predicted batch: top-k over the project's labels, failures kept."""
+    blank = card.labels.index(BLANK) if BLANK in card.labels else None
+    tops = topk(batch.probs, card.labels, labels, TOP_K) if batch.keys else []
+    rows = [
+        PredictionRow(
+            image_id=key,
+            topk=tops[i],
+            probs=batch.probs[i],
+            embedding=batch.embeddings[i],
+            thumb=batch.thumbs[i],
+            blank_prob=None if blank is None else float(batch.probs[i, blank]),
+        )
+        for i, key in enumerate(batch.keys)
+    ]
+    rows += [PredictionRow(image_id=key, error=msg) for key, msg in batch.failures]
+    return rows
+
+
+def empty_scores(
+    store: Store, model_id: int, scorer: EmptyScorer | None = None
+) -> dict[int, float]:
+    """Empty-frame score of every predicted image, burst by burst."""
+    scorer = scorer or BurstAndSceneScorer()
+    out: dict[int, float] = {}
+    group: list[tuple[int, np.ndarray | None, float | None]] = []
+    current: object = object()
+
+    def flush() -> None:
+        if group:
+            scores = scorer.scores([g[1] for g in group], [g[2] for g in group])
+            out.update({g[0]: s for g, s in zip(group, scores, strict=True)})
+            group.clear()
+
+    for image_id, seq, thumb, blank_prob in store.empty_inputs(model_id):
+        if seq is None or seq != current:
+            flush()
+            current = seq
+        group.append((image_id, thumb, blank_prob))
+        if seq is None:
+            flush()
+    flush()
+    return out
+
+
+def run_predict(
+    store: Store,
+    root: str,
+    classifier: Classifier,
+    *,
+    batch_size: int = 32,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Generator[PredictProgress, None, PredictReport]:
+    """Predict every unpredicted image of ``store`` with ``classifier``, committing in batches."""
+    ensure_default_species(store)
+    card = classifier.card
+    model_id = register(store, card, getattr(classifier, "path", None))
+    labels = project_labels(store)
+    items = plan(store, root, model_id)
+    already = store.prediction_counts(model_id)
+    t0 = time.perf_counter()
+    gen = predict_batches(items, classifier, batch_size=batch_size, should_stop=should_stop)
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            summary = stop.value
+            break
+        if isinstance(event, PredictedBatch):
+            store.write_predictions(model_id, rows_for(event, card, labels))
+        else:
+            yield event
+    store.set_empty_scores(model_id, empty_scores(store, model_id))
+    if store.active_model() is None or store.active_model()["id"] != model_id:
+        store.set_active_model(model_id)
+    seconds = time.perf_counter() - t0
+    return PredictReport(
+        images=len(items) + already["predicted"] + already["failed"],
+        predicted=summary.predicted,
+        failed=summary.failed,
+        already_done=already["predicted"] + already["failed"],
+        seconds=round(seconds, 3),
+        images_per_second=round(len(items) / seconds, 1) if seconds > 0 and items else 0.0,
+        device=summary.device,
+        model_version=card.version,
+        cancelled=summary.cancelled,
+    )
+
+
+def suggestion_view(
+    store: Store, model_ids: Sequence[int], *, bursts: bool = False, k: int = TOP_K
+) -> dict[int, list[tuple[str, float]]]:
+    """Top-k per image from stored probabilities: one model, an ensemble, burst-averaged or not."""
+    labels = project_labels(store)
+    models = {m["id"]: m for m in store.models()}
+    per_model = [(models[m]["card"]["labels"], store.stored_probs(m)) for m in model_ids]
+    common = sorted(set.intersection(*(set(p) for _, p in per_model))) if per_model else []
+    if not common:
+        return {}
+    mlabels, mprobs = ensemble(
+        [(lab, np.stack([probs[i] for i in common])) for lab, probs in per_model]
+    )
+    by_image = dict(zip(common, mprobs, strict=True))
+    if bursts:
+        seq = dict(store.query("SELECT id, sequence_id FROM images WHERE sequence_id IS NOT NULL"))
+        by_image = burst_average(by_image, seq)
+    ids = list(by_image)
+    tops = topk(np.stack([by_image[i] for i in ids]), mlabels, labels, k)
+    return dict(zip(ids, tops, strict=True))
