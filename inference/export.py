@@ -137,3 +137,41 @@ def vet_onnx(path: str | os.PathLike[str]) -> None:
             raise UnsafeModelError(
                 f"{p.name} refers to external data {loc!r} outside its folder; refused"
             )
+
+
+def export_in_subprocess(model: str, timeout_s: float = 600) -> None:
+    """Make sure a built-in model's ONNX is cached, exporting it in a separate process.
+
+    An export runs torch's tracer for seconds while holding the interpreter lock; in a
+    separate process it cannot pause the window.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "inference.export", model],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if proc.returncode != 0:
+        raise ExportError(f"exporting {model} failed: {proc.stderr.strip()[-500:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m inference.export MODEL``: export and cache a built-in model's ONNX."""
+    import sys
+
+    from inference.models import load_classifier
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m inference.export MODEL", file=sys.stderr)
+        return 2
+    clf = load_classifier(args[0])
+    print(getattr(clf, "path", ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

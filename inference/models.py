@@ -91,6 +91,17 @@ def load_classifier(
     return OnnxClassifier(onnx_path, card, device=device)
 
 
+def is_cached(model: str | os.PathLike[str]) -> bool:
+    """True when opening this model will not need an ONNX export first."""
+    from inference.export import model_cache_dir
+
+    name = os.fspath(model)
+    if name in PRETRAINED:
+        card = pretrained_card(PRETRAINED[name])
+        return (model_cache_dir() / f"{card.version}-{card.sha256[:16]}.onnx").is_file()
+    return True
+
+
 def card_for(model: str | os.PathLike[str]) -> ModelCard:
     """The card of a model without loading its network."""
     name = os.fspath(model)

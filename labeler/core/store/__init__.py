@@ -11,14 +11,17 @@ from labeler.core.store.base import (
     utcnow,
 )
 from labeler.core.store.images import ImagesMixin
+from labeler.core.store.labels import ActionRecord, LabelsMixin, Observation
 from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin, PredictionsMixin):
+class Store(ImagesMixin, PredictionsMixin, LabelsMixin):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 
 __all__ = [
+    "ActionRecord",
+    "Observation",
     "DatabaseUnusable",
     "PredictionRow",
     "SpeciesRow",

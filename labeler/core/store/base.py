@@ -12,11 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlite_utils import Database
 
 from labeler.core.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
+
+# Image ids often come out of numpy arrays; bind them as plain integers.
+sqlite3.register_adapter(np.int64, int)
+sqlite3.register_adapter(np.int32, int)
 BACKUPS_KEPT = 5
 
 

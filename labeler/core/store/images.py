@@ -236,3 +236,52 @@ class ImagesMixin(StoreBase):
         ):
             out[folder][flag] = n
         return dict(out)
+
+    def bursts_of(self, image_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Frames (in order) of every burst that contains one of ``image_ids``.
+
+        Images outside any burst form a burst of their own, keyed by their negated id.
+        """
+        ids = list(dict.fromkeys(image_ids))
+        seqs: dict[int, int | None] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for i, s in self.query(
+                f"SELECT id, sequence_id FROM images WHERE id IN ({marks})", chunk
+            ):
+                seqs[i] = s
+        out: dict[int, list[int]] = {}
+        wanted = sorted({s for s in seqs.values() if s is not None})
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for i, s in self.query(
+                f"SELECT id, sequence_id FROM images WHERE sequence_id IN ({marks}) "
+                "ORDER BY sequence_id, frame",
+                chunk,
+            ):
+                out.setdefault(s, []).append(i)
+        for i, s in seqs.items():
+            if s is None:
+                out[-i] = [i]
+        return out
+
+    def catalog_rows(self, model_id: int | None) -> list[tuple]:
+        """Every present image the grid shows, with its top suggestion, empty score and label.
+
+        Columns: id, path, folder, datetime, status, sequence_id, frame, top label, top score,
+        empty score, primary label key, label method, number of labels, mtime_ns.
+        """
+        return self.query(
+            "SELECT i.id, i.path, i.folder, i.datetime, i.status, i.sequence_id, i.frame, "
+            "p.label, p.score, ip.empty_score, o.species_key, o.classification_method, "
+            "(SELECT count(*) FROM observations x WHERE x.image_id=i.id), i.mtime_ns "
+            "FROM images i "
+            "LEFT JOIN predictions p ON p.image_id=i.id AND p.model_id=? AND p.rank=1 "
+            "LEFT JOIN image_predictions ip ON ip.image_id=i.id AND ip.model_id=? "
+            "LEFT JOIN observations o ON o.image_id=i.id AND o.slot=0 "
+            "WHERE i.missing=0 AND i.status NOT IN ('not_media', 'video', 'empty', "
+            "'path_too_long', 'unreadable_io') ORDER BY i.folder, i.datetime, i.path",
+            (model_id if model_id is not None else -1,) * 2,
+        )

@@ -276,3 +276,20 @@ class PredictionsMixin(StoreBase):
             (model_id,),
         )[0]
         return {"predicted": r[0] or 0, "failed": r[1] or 0}
+
+    def suggestions_at(
+        self, model_id: int, image_ids: Sequence[int], rank: int
+    ) -> dict[int, tuple[str, float]]:
+        """The rank-k suggestion (label, score) of each image that has one."""
+        out: dict[int, tuple[str, float]] = {}
+        ids = list(image_ids)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for r in self.query(
+                f"SELECT image_id, label, score FROM predictions WHERE model_id=? AND rank=? "
+                f"AND image_id IN ({marks})",
+                (model_id, rank, *chunk),
+            ):
+                out[r[0]] = (r[1], r[2])
+        return out

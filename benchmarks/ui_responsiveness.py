@@ -1,0 +1,226 @@
+"""Responsiveness of the window: event-loop stalls (5 ms heartbeat) and time to first paint.
+
+Phase 1 opens a generated 100,000-image project, pages through the grid, filters, and
+bulk-labels and undoes 5,000 images. Phase 2 opens a real folder while it is scanned and
+predicted with the default model. Stalls are the heartbeat's lateness beyond 5 ms.
+
+Usage: python benchmarks/ui_responsiveness.py [--images 100000] [--data DIR]
+The last line is one JSON object (max_stall_ms, p99_stall_ms, first_paint_s and per phase).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from labeler.core.media import FileRecord  # noqa: E402
+from labeler.core.species import ensure_default_species  # noqa: E402
+from labeler.core.store import PredictionRow, Store  # noqa: E402
+
+HEARTBEAT_MS = 5
+
+
+class Heartbeat:
+    """Records how late a 5 ms timer fires."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.last = 0.0
+        self.stalls: list[float] = []
+
+    def start(self) -> None:
+        self.stalls = []
+        self.clock.start()
+        self.last = 0.0
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.stalls.append(max(0.0, now - self.last - HEARTBEAT_MS))
+        self.last = now
+
+    def stop(self) -> dict:
+        self.timer.stop()
+        s = np.array(self.stalls or [0.0])
+        return {"ticks": len(self.stalls), "max_stall_ms": round(float(s.max()), 1),
+                "p99_stall_ms": round(float(np.percentile(s, 99)), 1)}  # fmt: skip
+
+
+def generate_project(db: Path, n: int) -> None:
+    """A catalog of ``n`` images in 3-frame bursts with predictions (no files on disk)."""
+    t = time.perf_counter()
+    with Store(db) as store:
+        ensure_default_species(store)
+        labels = [s.key for s in store.species()][:40]
+        batch: list[FileRecord] = []
+        base = np.datetime64("2023-01-01T00:00:00")
+        for i in range(n):
+            when = base + np.timedelta64((i // 3) * 600 + i % 3, "s")
+            rec = FileRecord(f"CAM{i % 10:02d}/DCIM/IMG_{i:06d}.JPG", 1000, i, "ok", fingerprint=f"{i:032x}",
+                             width=2048, height=1536, datetime=str(when))  # fmt: skip
+            batch.append(rec)
+            if len(batch) == 5000:
+                store.upsert_files(batch)
+                batch = []
+        if batch:
+            store.upsert_files(batch)
+        from labeler.core.sequences import group_sequences
+
+        seqs, _ = group_sequences(store.frames(), 60)
+        store.replace_sequences(seqs)
+        model = store.register_model("synthetic-v1", "synthetic", "test", {"labels": labels})
+        store.set_active_model(model)
+        ids = [r[0] for r in store.query("SELECT id FROM images ORDER BY id")]
+        rng = np.random.default_rng(0)
+        rows = []
+        for image_id in ids:
+            picks = rng.choice(len(labels), 5, replace=False)
+            scores = np.sort(rng.dirichlet(np.ones(5)))[::-1]
+            rows.append(PredictionRow(image_id, topk=[(labels[p], float(s)) for p, s in zip(picks, scores, strict=True)],
+                                      blank_prob=float(rng.random())))  # fmt: skip
+            if len(rows) == 5000:
+                store.write_predictions(model, rows)
+                rows = []
+        if rows:
+            store.write_predictions(model, rows)
+        store.set_empty_scores(model, {i: float(rng.random()) for i in ids})
+    print(f"generated {n} images in {time.perf_counter() - t:.1f} s")
+
+
+def run_phase(app: QApplication, window, until, max_s: float, actions=()) -> dict:
+    """Spin the event loop until ``until()`` (or ``max_s``), running timed actions."""
+    hb = Heartbeat()
+    hb.start()
+    t0 = time.perf_counter()
+    pending = sorted(actions, key=lambda a: a[0])
+    while time.perf_counter() - t0 < max_s:
+        app.processEvents()  # the benchmark's own loop; the app never calls this
+        elapsed = time.perf_counter() - t0
+        while pending and pending[0][0] <= elapsed:
+            pending.pop(0)[1]()
+        if not pending and until():
+            break
+        time.sleep(0.001)
+    result = hb.stop()
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--images", type=int, default=100_000)
+    ap.add_argument("--data", type=Path)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="uibench-"))
+    from inference.export import model_cache_dir
+
+    # Exported models stay in the user's cache: measure the window, not a first-ever export.
+    os.environ.setdefault("LABELER_MODEL_CACHE", str(model_cache_dir()))
+    os.environ.setdefault("LABELER_DATA_DIR", str(tmp / "data"))
+    os.environ.setdefault("LABELER_CACHE_DIR", str(tmp / "cache"))
+    from labeler.ui.controller import ProjectController
+    from labeler.ui.main_window import MainWindow
+    from tests.conftest import shared_data_dir
+
+    app = QApplication.instance() or QApplication([])
+    big_db = tmp / "big.sqlite"
+    generate_project(big_db, args.images)
+    empty_root = tmp / "card"
+    empty_root.mkdir()
+    settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, ProjectController())
+    window.show()
+    painted = {}
+    window.grid.first_paint.connect(lambda: painted.setdefault("t", time.perf_counter()))
+    hb = Heartbeat()
+    hb.start()
+    t_open = time.perf_counter()
+    window.open_folder(str(empty_root), str(big_db), auto_jobs=False)
+    while "t" not in painted and time.perf_counter() - t_open < 30:
+        app.processEvents()
+        time.sleep(0.001)
+    open_stats = hb.stop()
+    first_paint_big = painted.get("t", float("nan")) - t_open
+    print(f"100k project: first paint {first_paint_big:.2f} s, {open_stats}")
+    g = window.grid
+    n = window.grid_model.rowCount()
+
+    def page(fraction: float):
+        return lambda: (window.set_current_row(int(fraction * (n - 1))), g.viewport().update())
+
+    def bulk_blank():
+        sel = g.selectionModel()
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        sel.select(QItemSelection(window.grid_model.index(0), window.grid_model.index(4999)),
+                   QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
+        window.set_species("blank", advance=False)
+
+    def set_filter(kind: str):
+        return lambda: window.filter_combo.setCurrentIndex(window.filter_combo.findData(kind))
+
+    def set_order(kind: str):
+        return lambda: window.order_combo.setCurrentIndex(window.order_combo.findData(kind))
+
+    actions = [(0.2 * k, page(k / 20)) for k in range(21)]
+    actions += [(4.5, set_order("uncertain_first")), (5.0, set_filter("unlabeled")), (5.5, set_filter("predicted_blank")),
+                (6.0, set_filter("all")), (6.5, set_order("time")), (7.0, bulk_blank), (9.0, window.controller.undo),
+                (11.0, lambda: None)]  # fmt: skip
+    big = run_phase(app, window, lambda: window.controller.writer.pending_labels == 0, 20, actions)
+    big["first_paint_s"] = round(first_paint_big, 3)
+    big["open"] = open_stats
+    print(f"100k project: paging, filters, bulk blank of 5,000 and undo: {big}")
+    data = args.data or shared_data_dir()
+    real = {}
+    if data is not None:
+        painted.clear()
+        window.grid.reset_first_paint()
+        hb = Heartbeat()
+        hb.start()
+        t_open = time.perf_counter()
+        window.open_folder(str(data), str(tmp / "real.sqlite"))
+        seen = {"predict": False}
+        window.controller.job_finished.connect(lambda name, _m: seen.__setitem__(name, True))
+        deadline = time.perf_counter() + 300
+        while not seen["predict"] and time.perf_counter() < deadline:
+            app.processEvents()
+            if "t" not in painted and window.grid_model.rowCount():
+                pass
+            time.sleep(0.001)
+        real = hb.stop()
+        real["first_paint_s"] = round(painted.get("t", float("nan")) - t_open, 3)
+        real["seconds"] = round(time.perf_counter() - t_open, 1)
+        real["images"] = window.grid_model.rowCount()
+        print(f"real folder while scanning and predicting: {real}")
+    window.close()
+    phases = [big, real] if real else [big]
+    result = {
+        "max_stall_ms": max(p["max_stall_ms"] for p in phases + [open_stats]),
+        "p99_stall_ms": max(p["p99_stall_ms"] for p in phases),
+        "first_paint_s": first_paint_big,
+        "big_project": big,
+        "real_folder": real,
+        "images": args.images,
+    }
+    result["first_paint_s"] = round(result["first_paint_s"], 3)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Qt application: window, item models, widgets, controller and background runners."""

@@ -1,0 +1,193 @@
+"""The full-size viewer: decode off the GUI thread, zoom and pan, fit and 1:1, night adjustments."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageOps
+from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+)
+
+MAX_SIDE = 4096
+
+
+def adjust(rgb: np.ndarray, brightness: float, contrast: float) -> np.ndarray:
+    """Brightness (-1..1) and contrast (0.2..3) through a 256-entry lookup table."""
+    x = np.arange(256, dtype=np.float32)
+    lut = np.clip((x - 127.5) * contrast + 127.5 + brightness * 255, 0, 255).astype(np.uint8)
+    return lut[rgb]
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """A contiguous uint8 RGB array as a QImage owning its pixels."""
+    h, w, _ = rgb.shape
+    data = np.ascontiguousarray(rgb)
+    return QImage(data.data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
+
+
+def decode_display(path: str, max_side: int = MAX_SIDE) -> np.ndarray:
+    """The image as RGB for display (EXIF orientation applied, at most ``max_side`` pixels)."""
+    with Image.open(path) as im:
+        im.draft("RGB", (max_side, max_side))
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            pass
+        im = im.convert("RGB")
+        if max(im.size) > max_side:
+            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+        return np.asarray(im)
+
+
+class _Signals(QObject):
+    ready = Signal(int, object, object, str)
+
+
+class _LoadTask(QRunnable):
+    def __init__(self, signals, generation, path, rgb, brightness, contrast):
+        super().__init__()
+        self.signals, self.generation, self.path = signals, generation, path
+        self.rgb, self.brightness, self.contrast = rgb, brightness, contrast
+
+    def run(self) -> None:
+        try:
+            rgb = self.rgb if self.rgb is not None else decode_display(self.path)
+            shown = (
+                rgb
+                if (self.brightness == 0 and self.contrast == 1)
+                else adjust(rgb, self.brightness, self.contrast)
+            )
+            self.signals.ready.emit(self.generation, rgb, to_qimage(shown), "")
+        except Exception as exc:
+            self.signals.ready.emit(self.generation, None, None, f"cannot show this image: {exc}")
+
+
+class ImageViewer(QGraphicsView):
+    """Zoom with the wheel, pan by dragging, ``fit()`` and ``actual_size()``."""
+
+    image_shown = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self.item)
+        self.message = QGraphicsSimpleTextItem()
+        self.message.setBrush(QColor("#dddddd"))
+        self.scene().addItem(self.message)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setBackgroundBrush(QColor("#1e1e1e"))
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._signals = _Signals()
+        self._signals.ready.connect(self._on_task_ready)
+        self.generation = 0
+        self.path: str | None = None
+        self.rgb: np.ndarray | None = None
+        self.brightness = 0.0
+        self.contrast = 1.0
+        self.fitted = True
+        self.boxes: list = []
+
+    def show_image(self, path: str | None) -> None:
+        """Decode and show ``path`` (None clears)."""
+        self.generation += 1
+        self.path, self.rgb = path, None
+        self._clear_boxes()
+        if path is None:
+            self.item.setPixmap(QPixmap())
+            self.message.setText("")
+            return
+        self.pool.start(
+            _LoadTask(self._signals, self.generation, path, None, self.brightness, self.contrast)
+        )
+
+    def set_adjustments(self, brightness: float, contrast: float) -> None:
+        """Re-render with new brightness/contrast (applied off the GUI thread)."""
+        self.brightness, self.contrast = brightness, contrast
+        if self.rgb is not None:
+            self.generation += 1
+            self.pool.start(
+                _LoadTask(self._signals, self.generation, self.path, self.rgb, brightness, contrast)
+            )
+
+    def _on_task_ready(self, generation: int, rgb, image, error: str) -> None:
+        if generation != self.generation:
+            return
+        if image is None:
+            self.item.setPixmap(QPixmap())
+            self.message.setText(error)
+            return
+        self.message.setText("")
+        self.rgb = rgb
+        self.item.setPixmap(QPixmap.fromImage(image))
+        self.scene().setSceneRect(QRectF(self.item.pixmap().rect()))
+        self._draw_boxes()
+        if self.fitted:
+            self.fit()
+        self.image_shown.emit(self.path or "")
+
+    def set_boxes(self, boxes: list[tuple[float, float, float, float, str]]) -> None:
+        """Detection boxes in normalised [x, y, w, h] with a caption each."""
+        self.boxes = boxes
+        self._draw_boxes()
+
+    def _clear_boxes(self) -> None:
+        for item in self.scene().items():
+            if item.data(0) == "box":
+                self.scene().removeItem(item)
+
+    def _draw_boxes(self) -> None:
+        self._clear_boxes()
+        pm = self.item.pixmap()
+        if pm.isNull():
+            return
+        w, h = pm.width(), pm.height()
+        pen = QPen(QColor("#ffcc00"), max(2, w // 400))
+        pen.setCosmetic(False)
+        for x, y, bw, bh, caption in self.boxes:
+            rect = self.scene().addRect(QRectF(x * w, y * h, bw * w, bh * h), pen)
+            rect.setData(0, "box")
+            text = self.scene().addSimpleText(caption)
+            text.setBrush(QColor("#ffcc00"))
+            text.setScale(max(1.0, w / 1200))
+            text.setPos(x * w, max(0, y * h - 18 * text.scale()))
+            text.setData(0, "box")
+
+    def fit(self) -> None:
+        """Show the whole image."""
+        self.fitted = True
+        if not self.item.pixmap().isNull():
+            self.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def actual_size(self) -> None:
+        """One image pixel per screen pixel."""
+        self.fitted = False
+        self.resetTransform()
+
+    def zoom(self, factor: float) -> None:
+        """Zoom by ``factor`` around the mouse."""
+        self.fitted = False
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.fitted:
+            self.fit()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Wait for a decode in flight."""
+        self.generation += 1
+        return self.pool.waitForDone(timeout_ms)
