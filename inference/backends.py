@@ -49,6 +49,7 @@ class OnnxClassifier:
         self.session = ort.InferenceSession(str(path), opts, providers=providers)
         self.card = card
         self.path = str(path)
+        self.source: str | None = None  # the weights file this model was opened from, if any
         used = self.session.get_providers()[0]
         self.device = (
             "cuda (onnxruntime)" if used == "CUDAExecutionProvider" else "cpu (onnxruntime)"
@@ -85,6 +86,7 @@ class TorchClassifier:
         self.dev = torch_device(device)
         self.net = net.to(self.dev).eval()
         self.card = card
+        self.source: str | None = None
         self.device = f"{self.dev} (torch)"
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

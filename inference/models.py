@@ -75,7 +75,9 @@ def load_classifier(
         vet_onnx(path)
         if backend == "torch":
             raise WeightsError("an ONNX file runs on the onnx backend only")
-        return OnnxClassifier(path, card, device=device)
+        clf = OnnxClassifier(path, card, device=device)
+        clf.source = str(path)
+        return clf
     if suffix not in (".safetensors", ".pth", ".pt"):
         raise WeightsError(f"unsupported model file type {suffix!r}")
     digest = sha256_file(path)
@@ -83,12 +85,15 @@ def load_classifier(
         raise WeightsError(f"{path.name} does not match the checksum in its model card")
     card = dataclasses.replace(card, sha256=digest)
     if backend == "torch":
-        return TorchClassifier(load_headed(card, str(path)), card, device=device)
-    try:
-        onnx_path = cached_onnx(lambda: load_headed(card, str(path)), card)
-    except ExportError:
-        return TorchClassifier(load_headed(card, str(path)), card, device=device)
-    return OnnxClassifier(onnx_path, card, device=device)
+        clf = TorchClassifier(load_headed(card, str(path)), card, device=device)
+    else:
+        try:
+            onnx_path = cached_onnx(lambda: load_headed(card, str(path)), card)
+            clf = OnnxClassifier(onnx_path, card, device=device)
+        except ExportError:
+            clf = TorchClassifier(load_headed(card, str(path)), card, device=device)
+    clf.source = str(path)
+    return clf
 
 
 def is_cached(model: str | os.PathLike[str]) -> bool:

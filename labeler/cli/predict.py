@@ -54,9 +54,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                     print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
             if not args.json:
                 print(file=sys.stderr)
-            model_ids.append(
-                store.scalar("SELECT id FROM models WHERE version=?", (clf.card.version,))
-            )
+            model_ids.append(store.model_id(clf.card.version))
         if args.out:
             rows = write_csv(store, model_ids, args.out, bursts=args.bursts)
         failures = store.prediction_failures(model_ids[0])
@@ -95,17 +93,8 @@ def write_csv(store, model_ids: list[int], out: str, *, bursts: bool) -> int:
     view = suggestion_view(store, model_ids, bursts=bursts)
     species = {s.key: s for s in store.species()}
     first = model_ids[0]
-    info = {
-        r[0]: (r[1], r[2])
-        for r in store.query(
-            "SELECT i.id, i.path, p.empty_score FROM images i JOIN image_predictions p "
-            "ON p.image_id=i.id AND p.model_id=? ORDER BY i.path",
-            (first,),
-        )
-    }
-    versions = "+".join(
-        store.scalar("SELECT version FROM models WHERE id=?", (m,)) for m in model_ids
-    )
+    info = {image_id: (path, empty) for image_id, path, empty in store.predicted_paths(first)}
+    versions = "+".join(store.model_version(m) or "" for m in model_ids)
     n = 0
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

@@ -109,7 +109,7 @@ def run_predict(
     """Predict every unpredicted image of ``store`` with ``classifier``, committing in batches."""
     ensure_default_species(store)
     card = classifier.card
-    model_id = register(store, card, getattr(classifier, "path", None))
+    model_id = register(store, card, getattr(classifier, "source", None))
     labels = project_labels(store)
     items = plan(store, root, model_id)
     already = store.prediction_counts(model_id)
@@ -157,8 +157,7 @@ def suggestion_view(
     )
     by_image = dict(zip(common, mprobs, strict=True))
     if bursts:
-        seq = dict(store.query("SELECT id, sequence_id FROM images WHERE sequence_id IS NOT NULL"))
-        by_image = burst_average(by_image, seq)
+        by_image = burst_average(by_image, store.burst_of_images())
     ids = list(by_image)
     tops = topk(np.stack([by_image[i] for i in ids]), mlabels, labels, k)
     return dict(zip(ids, tops, strict=True))

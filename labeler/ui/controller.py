@@ -19,6 +19,7 @@ from inference.weights import DEFAULT_PRETRAINED, PRETRAINED
 from labeler.core.catalog_view import CatalogSnapshot, FilterSpec, select_rows
 from labeler.core.ingest import commit_batch, finalize_scan
 from labeler.core.labeling import LabelSession
+from labeler.core.learning import write_head_predictions
 from labeler.core.predict_job import register
 from labeler.core.project import cache_dir, resolve_db_path
 from labeler.core.scan import ScanBatch, ScanProgress
@@ -44,6 +45,7 @@ class ProjectController(QObject):
     error = Signal(str)
     project_opened = Signal(str)
     open_failed = Signal(str)
+    label_committed = Signal(str, int)
 
     def __init__(
         self,
@@ -70,7 +72,9 @@ class ProjectController(QObject):
         self._jobs: dict[str, Any] = {}
         self._scan_started = 0.0
         self._scan_id: int | None = None
+        self._predicting_model: int | None = None
         self.generation = 0
+        self.after_predict: Callable[[], None] | None = None
 
     # -- opening and closing -----------------------------------------------------------------
     def open(
@@ -299,24 +303,38 @@ class ProjectController(QObject):
         """Predict every image the model has not seen yet."""
         if "predict" in self._jobs or self.root is None:
             return
-        model = model or self.model_name
+        if model is not None:
+            self.model_name = model
+        model = self.model_name
         card = pretrained_card(PRETRAINED[model]) if model in PRETRAINED else None
         if card is None:
             from inference.card import load_card
 
             card = load_card(model)
 
-        def prepare(store: Store) -> tuple[int, list[str]]:
+        def prepare(store: Store) -> tuple[int, list[str], int | None]:
             ensure_default_species(store)
-            model_id = register(store, card)
-            if store.active_model() is None or store.active_model()["id"] != model_id:
+            model_id = register(store, card, None if model in PRETRAINED else str(model))
+            active = store.active_model()
+            head_id = None
+            if (
+                active is not None
+                and active["kind"] == "head"
+                and active["card"].get("parent_version") == card.version
+            ):
+                head_id = active["id"]  # keep showing the head; it is applied to new images after
+            elif active is None or active["id"] != model_id:
                 store.set_active_model(model_id)
-            return model_id, project_labels(store)
+            return model_id, project_labels(store), head_id
 
         def prepared(result) -> None:
-            model_id, labels = result
-            changed = model_id != self.model_id
-            self.model_id = model_id
+            model_id, labels, head_id = result
+            self._predicting_model = model_id
+            if head_id is not None and self.after_predict is None:
+                self.after_predict = self.apply_head
+            shown = head_id if head_id is not None else model_id
+            changed = shown != self.model_id
+            self.model_id = shown
             self.job_progress.emit("predict", 0, 0)
             self._jobs["predict"] = self.runner.start(
                 jobs.predict_job, self.db_path, self.root, model, model_id, labels,
@@ -337,7 +355,7 @@ class ProjectController(QObject):
         elif kind == "progress":
             self.job_progress.emit("predict", payload.done, payload.total)
         elif kind == "rows":
-            model_id = self.model_id
+            model_id = self._predicting_model
 
             def write(store: Store, rows=payload) -> list:
                 store.write_predictions(model_id, rows)
@@ -346,7 +364,7 @@ class ProjectController(QObject):
             self.submit(write, on_done=self._on_predictions_written)
 
     def _on_predictions_written(self, rows) -> None:
-        if self.snapshot is None:
+        if self.snapshot is None or self._predicting_model != self.model_id:
             return
         tops = {
             r.image_id: (
@@ -363,7 +381,7 @@ class ProjectController(QObject):
 
     def _on_predict_done(self, summary: dict) -> None:
         def scored(scores: dict[int, float]) -> None:
-            model_id = self.model_id
+            model_id = self._predicting_model
 
             def write(store: Store) -> dict:
                 store.set_empty_scores(model_id, scores)
@@ -371,7 +389,7 @@ class ProjectController(QObject):
 
             def written(s: dict) -> None:
                 self._jobs.pop("predict", None)
-                if self.snapshot is not None:
+                if self.snapshot is not None and model_id == self.model_id:
                     for image_id, value in s.items():
                         r = self.snapshot.row_of(image_id)
                         if r is not None:
@@ -382,27 +400,50 @@ class ProjectController(QObject):
                     "predict", f"prediction {state}: {summary['predicted']} images, {summary['failed']} failed "
                     f"on {summary['device']}"
                 )  # fmt: skip
+                follow, self.after_predict = self.after_predict, None
+                if follow is not None and not summary["cancelled"]:
+                    follow()
 
             self.submit(write, on_done=written)
 
-        self.runner.start(jobs.empty_score_job, self.db_path, self.model_id, on_return=self._current(scored),
+        self.runner.start(jobs.empty_score_job, self.db_path, self._predicting_model, on_return=self._current(scored),
                           on_error=self._job_error("prediction"))  # fmt: skip
+
+    def apply_head(self) -> None:
+        """Apply the active head to every image (after new images were predicted)."""
+
+        def written(_r) -> None:
+            self.reload_snapshot()
+
+        def computed(rows) -> None:
+            if rows:
+                model_id = self.model_id
+                self.submit(
+                    lambda store: write_head_predictions(store, model_id, rows), on_done=written
+                )
+
+        self.runner.start(jobs.apply_head_job, self.db_path, on_return=self._current(computed))
 
     # -- labeling ----------------------------------------------------------------------------
     def label(
         self, action: str, ids: list[int], *args: Any, on_done: Callable[[Any], None] | None = None
     ) -> int | None:
         """Run a :class:`LabelSession` action on the writer; the grid updates when it committed."""
-        if self.session is None or not ids and action not in ("undo", "redo"):
+        if self.session is None or not ids and action not in ("undo", "redo", "accept_machine"):
             return None
         method = getattr(self.session, action)
 
         def run(store: Store):
-            return method(*args) if action in ("undo", "redo") else method(ids, *args)
+            return (
+                method(*args)
+                if action in ("undo", "redo", "accept_machine")
+                else method(ids, *args)
+            )
 
         def committed(record) -> None:
             if record is not None:
                 self._apply_labels(list(record.image_ids))
+                self.label_committed.emit(action, len(record.image_ids))
             if on_done is not None:
                 on_done(record)
 
@@ -442,36 +483,12 @@ class ProjectController(QObject):
     def image_info(self, image_id: int) -> dict:
         """What the panel shows about one image (point queries on the reader)."""
         assert self.reader is not None
-        row = self.reader.query(
-            "SELECT path, datetime, status, status_detail, sequence_id, frame, camera_model "
-            "FROM images WHERE id=?",
-            (image_id,),
-        )[0]
-        tops = self.reader.topk(self.model_id, image_id) if self.model_id is not None else []
-        empty = None
-        if self.model_id is not None:
-            empty = self.reader.scalar(
-                "SELECT empty_score FROM image_predictions WHERE image_id=? AND model_id=?",
-                (image_id, self.model_id),
-            )
-        n_frames = None
-        if row["sequence_id"] is not None:
-            n_frames = self.reader.scalar(
-                "SELECT n_frames FROM sequences WHERE id=?", (row["sequence_id"],)
-            )
-        return {
-            "path": row["path"],
-            "datetime": row["datetime"],
-            "status": row["status"],
-            "detail": row["status_detail"],
-            "burst": row["sequence_id"],
-            "frame": row["frame"],
-            "frames": n_frames,
-            "camera": row["camera_model"],
-            "suggestions": tops,
-            "empty_score": empty,
-            "labels": self.reader.labels([image_id])[image_id],
-        }
+        info = self.reader.image_facts(image_id, self.model_id)
+        info["suggestions"] = (
+            self.reader.topk(self.model_id, image_id) if self.model_id is not None else []
+        )
+        info["labels"] = self.reader.labels([image_id])[image_id]
+        return info
 
     def history(self, image_id: int) -> list[dict]:
         """An image's label history."""

@@ -80,3 +80,66 @@ def empty_score_job(
 def absolute(root: str, rel: str) -> str:
     """Absolute path of a catalogued file."""
     return os.path.join(root, *rel.split("/"))
+
+
+def head_job(db_path: str, imbalance: str, *, should_stop: Callable[[], bool]) -> dict:
+    """Retrain the head from a read-only snapshot; predictions for all images when it is kept."""
+    from labeler.core.learning import head_predictions, retrain_head
+    from labeler.core.species import project_labels
+    from training.metrics import evaluate
+
+    with Store(db_path, readonly=True) as store:
+        outcome = retrain_head(store, imbalance=imbalance)
+        rows = None
+        if outcome.accepted and outcome.head is not None and not should_stop():
+            rows = head_predictions(store, outcome.head, outcome.backbone_id, project_labels(store))
+    evaluation = None
+    if outcome.oof is not None and len(outcome.truth):
+        evaluation = evaluate(outcome.oof, outcome.head.classes, outcome.truth)
+    return {"outcome": outcome, "rows": rows, "evaluation": evaluation}
+
+
+def review_job(db_path: str, strategy: str, *, should_stop: Callable[[], bool]) -> list[int]:
+    """Unlabeled images in review order."""
+    from labeler.core.learning import review_queue
+
+    with Store(db_path, readonly=True) as store:
+        return review_queue(store, strategy=strategy)
+
+
+def auto_accept_job(db_path: str, target: float, *, should_stop: Callable[[], bool]):
+    """What auto-accept would label at ``target`` accuracy (decisions, summary)."""
+    from labeler.core.learning import auto_accept_candidates
+
+    with Store(db_path, readonly=True) as store:
+        return auto_accept_candidates(store, target=target)
+
+
+def fine_tune_job(
+    db_path: str, root: str, device: str, epochs: int, *, should_stop: Callable[[], bool]
+):
+    """Plan from a read-only snapshot, then fine-tune; yields progress, returns (plan, result)."""
+    from labeler.core.finetune_job import plan_fine_tune
+    from training.finetune import fine_tune
+
+    with Store(db_path, readonly=True) as store:
+        plan = plan_fine_tune(store, root)
+    result = yield from fine_tune(plan.train, plan.val, base=plan.base, out_dir=plan.out_dir, version=plan.version,
+                                  init_head=plan.init_head, epochs=epochs, device=device, should_stop=should_stop)  # fmt: skip
+    return plan, result
+
+
+def apply_head_job(db_path: str, *, should_stop: Callable[[], bool]) -> list:
+    """The active head's predictions for every embedded image (none when no head is active)."""
+    from labeler.core.learning import current_head, head_predictions
+    from labeler.core.species import project_labels
+
+    with Store(db_path, readonly=True) as store:
+        found = current_head(store)
+        if found is None:
+            return []
+        model, head = found
+        backbone = next(
+            m for m in store.models() if m["version"] == model["card"].get("parent_version")
+        )
+        return head_predictions(store, head, backbone["id"], project_labels(store))

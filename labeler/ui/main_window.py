@@ -34,6 +34,8 @@ from labeler.core.catalog_view import FilterSpec, empty_snapshot
 from labeler.ui.controller import ProjectController
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
 from labeler.ui.hotkeys import HotkeyHelpDialog, load_hotkeys, sequences
+from labeler.ui.learning_controller import LearningController
+from labeler.ui.learning_panel import LearningPanel
 from labeler.ui.models import HistoryModel, ImageGridModel, SpeciesModel
 from labeler.ui.panel import SuggestionPanel
 from labeler.ui.thumbnails import ThumbnailLoader
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         self.strip_model = ImageGridModel(self.thumbs, c.name_of, self)
         self.history_model = HistoryModel(c.name_of, self)
         self.spec = FilterSpec()
+        self.learning = LearningController(c, self)
+        self._auto_accept: tuple[dict, dict] | None = None
         self._build_widgets()
         self._build_actions()
         self._build_menus()
@@ -156,6 +160,16 @@ class MainWindow(QMainWindow):
         p.majority_requested.connect(self.burst_majority)
         p.history_requested.connect(self.show_history)
         p.done_typing.connect(lambda: self.grid.setFocus())
+        self.learning_panel = LearningPanel(self)
+        ldock = QDockWidget("Learning", self)
+        ldock.setObjectName("learning")
+        ldock.setWidget(self.learning_panel)
+        ldock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, ldock)
+        self.tabifyDockWidget(dock, ldock)
+        dock.raise_()
+        self.learning_dock = ldock
+        self._connect_learning()
         self._build_filter_bar()
         self._build_status_bar()
 
@@ -256,12 +270,13 @@ class MainWindow(QMainWindow):
             "fit": self.viewer.fit,
             "actual_size": self.viewer.actual_size,
             "refresh_view": self.apply_filter,
+            "review_mode": lambda: self.set_review_mode(self.spec.order != "review"),
             "help": self.show_help,
         }
         grid_scoped = {
             *(f"accept_{k}" for k in range(1, 6)), "accept_top_and_next", "blank", "human", "vehicle",
             "burst_majority", "select_burst", "count", "clear", "next", "previous", "fit",
-            "actual_size", "add_species", "search",
+            "actual_size", "add_species", "search", "review_mode",
         }  # fmt: skip
         for name, fn in handlers.items():
             action = QAction(self)
@@ -310,6 +325,62 @@ class MainWindow(QMainWindow):
         h = m.addMenu("&Help")
         self.actions_by_name["help"].setText("&Keyboard shortcuts")
         h.addAction(self.actions_by_name["help"])
+
+    def _connect_learning(self) -> None:
+        lp, lc = self.learning_panel, self.learning
+        lp.retrain_requested.connect(lc.retrain)
+        lp.retrain_every_changed.connect(lambda n: setattr(lc, "retrain_every", n))
+        lp.imbalance_changed.connect(lambda k: setattr(lc, "imbalance", k))
+        lp.review_toggled.connect(self.set_review_mode)
+        lp.fine_tune_requested.connect(lc.start_fine_tune)
+        lp.cancel_requested.connect(lc.cancel_fine_tune)
+        lp.preview_requested.connect(lc.preview_auto_accept)
+        lp.accept_requested.connect(self._on_learning_accept_requested)
+        lc.head_updated.connect(self._on_learning_head_updated)
+        lc.metrics_ready.connect(lp.show_metrics)
+        lc.training_progress.connect(lp.show_progress)
+        lc.training_finished.connect(lp.show_finished)
+        lc.auto_accept_ready.connect(self._on_learning_auto_accept_ready)
+        lc.review_ready.connect(
+            lambda _order: self.apply_filter() if self.spec.order == "review" else None
+        )
+
+    def _on_learning_head_updated(self, summary: dict) -> None:
+        self.learning_panel.show_head(summary)
+        acc = summary.get("cv_accuracy")
+        state = "learned" if summary.get("accepted") else "kept the current model"
+        self.statusBar().showMessage(
+            f"Retrained on {summary.get('labels')} labels ({state}; CV accuracy {acc})", 8000
+        )
+
+    def _on_learning_auto_accept_ready(self, decisions: dict, summary: dict) -> None:
+        self._auto_accept = (decisions, summary)
+        self.learning_panel.show_auto_accept(decisions, summary)
+
+    def _on_learning_accept_requested(self) -> None:
+        if self._auto_accept is None:
+            return
+        decisions, summary = self._auto_accept
+        self._auto_accept = None
+        self.learning_panel.accept.setEnabled(False)
+        self.learning.apply_auto_accept(decisions, summary)
+
+    def set_review_mode(self, on: bool) -> None:
+        """Review mode: unlabeled images, most useful first; the user just keeps pressing keys."""
+        self.learning_panel.review.blockSignals(True)
+        self.learning_panel.review.setChecked(on)
+        self.learning_panel.review.blockSignals(False)
+        if on:
+            if self.order_combo.findData("review") < 0:
+                self.order_combo.addItem("Most useful first (review)", "review")
+            self.filter_combo.blockSignals(True)
+            self.filter_combo.setCurrentIndex(self.filter_combo.findData("unlabeled"))
+            self.filter_combo.blockSignals(False)
+            self.order_combo.setCurrentIndex(self.order_combo.findData("review"))
+            self.learning.compute_review()
+        else:
+            self.order_combo.setCurrentIndex(self.order_combo.findData("time"))
+        self.grid.setFocus()
 
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
@@ -676,6 +747,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.thumbs.shutdown()
         self.viewer.shutdown()
+        self.learning.cancel_fine_tune()
         self.controller.close()
         self.closed.emit()
         super().closeEvent(event)

@@ -12,10 +12,11 @@ from labeler.core.store.base import (
 )
 from labeler.core.store.images import ImagesMixin
 from labeler.core.store.labels import ActionRecord, LabelsMixin, Observation
+from labeler.core.store.learning import LearningMixin
 from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin, PredictionsMixin, LabelsMixin):
+class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 

@@ -228,13 +228,17 @@ class PredictionsMixin(StoreBase):
     ) -> dict[int, np.ndarray]:
         """Full probability vectors (float32) of a model, by image id."""
         sql = "SELECT image_id, probs FROM image_predictions WHERE model_id=? AND probs IS NOT NULL"
-        rows = self.query(sql, (model_id,))
-        wanted = None if image_ids is None else set(image_ids)
-        return {
-            r[0]: np.frombuffer(r[1], np.float16).astype(np.float32)
-            for r in rows
-            if wanted is None or r[0] in wanted
-        }
+        if image_ids is None:
+            rows = self.query(sql, (model_id,))
+        else:
+            ids = list(dict.fromkeys(int(i) for i in image_ids))
+            rows = []
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                rows += self.query(
+                    f"{sql} AND image_id IN ({','.join('?' * len(chunk))})", (model_id, *chunk)
+                )
+        return {r[0]: np.frombuffer(r[1], np.float16).astype(np.float32) for r in rows}
 
     def embeddings(self, model_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(image ids, float32 matrix) of a model's stored embeddings."""
@@ -247,6 +251,23 @@ class PredictionsMixin(StoreBase):
         ids = np.array([r[0] for r in rows], np.int64)
         mat = np.stack([np.frombuffer(r[1], np.float16) for r in rows]).astype(np.float32)
         return ids, mat
+
+    def iter_embeddings(self, model_id: int, chunk: int = 5000):
+        """Yield (image ids, float32 matrix) chunks of a model's embeddings (bounded memory)."""
+        last = -1
+        while True:
+            rows = self.query(
+                "SELECT image_id, vector FROM embeddings WHERE model_id=? AND image_id>? "
+                "ORDER BY image_id LIMIT ?",
+                (model_id, last, chunk),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield (
+                np.array([r[0] for r in rows], np.int64),
+                np.stack([np.frombuffer(r[1], np.float16) for r in rows]).astype(np.float32),
+            )
 
     def topk(self, model_id: int, image_id: int) -> list[tuple[str, float]]:
         """Stored top-k suggestions of one image."""

@@ -1,0 +1,139 @@
+"""Glue for full fine-tuning: what to train on, the head-only baseline, and adopting the result."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.weights import PRETRAINED
+from labeler.core.learning import (
+    embedding_model,
+    head_folder,
+    install_head,
+    retrain_head,
+    training_set,
+)
+from labeler.core.store import Store
+from training.head import Head, fit_head, group_folds
+
+
+@dataclass
+class FineTunePlan:
+    """Training and validation images (path, label), grouped by burst, and the baseline to beat."""
+
+    base: str
+    train: list[tuple[str, str]]
+    val: list[tuple[str, str]]
+    init_head: Head | None
+    head_only_val_accuracy: float
+    version: str
+    out_dir: Path
+
+
+def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTunePlan:
+    """Split confirmed labels by burst; measure a head trained on the training part alone."""
+    backbone = embedding_model(store)
+    if backbone is None:
+        raise ValueError("predict the folder first: fine-tuning starts from the model's embeddings")
+    ts = training_set(store, backbone["id"])
+    if len(set(ts.labels)) < 2:
+        raise ValueError("confirm labels of at least two species (or blank) before fine-tuning")
+    k = max(2, int(round(1 / val_share)))
+    folds = group_folds(ts.groups, k, seed=1)
+    val_mask = folds == 0
+    if not val_mask.any() or val_mask.all():
+        val_mask = np.arange(len(ts.labels)) % k == 0
+    paths = store.image_paths()
+    labels = np.array(ts.labels, dtype=object)
+    pairs = [
+        (os.path.join(root, *paths[int(i)].split("/")), str(lab))
+        for i, lab in zip(ts.image_ids, labels, strict=True)
+    ]
+    train = [p for p, m in zip(pairs, val_mask, strict=True) if not m]
+    val = [p for p, m in zip(pairs, val_mask, strict=True) if m]
+    head = None
+    head_val = float("nan")
+    if len(set(labels[~val_mask])) >= 2:
+        head = fit_head(ts.embeddings[~val_mask], list(labels[~val_mask]))
+        pred = np.array(head.classes)[head.predict_proba(ts.embeddings[val_mask]).argmax(axis=1)]
+        head_val = float((pred == labels[val_mask]).mean())
+    name = backbone["card"].get("name", "lite0")
+    if name in PRETRAINED:
+        base = name
+    elif backbone.get("path") and Path(backbone["path"]).suffix == ".safetensors":
+        base = backbone["path"]
+    elif backbone.get("path") and Path(backbone["path"]).with_suffix(".safetensors").is_file():
+        base = str(Path(backbone["path"]).with_suffix(".safetensors"))
+    else:
+        raise ValueError(f"the weights of {backbone['version']} are not available for fine-tuning")
+    n = store.count_models("finetuned") + 1
+    version = f"finetuned-{n}-{Path(base).stem}-{time.strftime('%Y%m%d%H%M%S')}"
+    return FineTunePlan(base, train, val, head, head_val, version, head_folder(store))
+
+
+def adopt(
+    store: Store, root: str, plan: FineTunePlan, result, *, predict: Callable | None = None
+) -> bool:
+    """Register a fine-tuned model and swap it in only when it validated better than the head.
+
+    Swapping in re-embeds and re-predicts every image with it, then retrains the head on the
+    new embeddings.
+    """
+    if result.onnx is None or not (result.best_val_accuracy > plan.head_only_val_accuracy):
+        return False
+    from inference.models import load_classifier
+    from labeler.core.predict_job import run_predict
+
+    classifier = load_classifier(result.onnx)
+    gen = run_predict(store, root, classifier)
+    for event in gen:
+        if predict is not None:
+            predict(event)
+    outcome = retrain_head(store)
+    if outcome.accepted and outcome.head is not None:
+        install_head(store, outcome)
+    return True
+
+
+def run_full_fine_tune(
+    store: Store, root, *, device: str = "auto", epochs: int = 4, progress=None
+) -> dict:
+    """Plan, fine-tune, compare and adopt (synchronously, for the command line)."""
+    from training.finetune import TrainingError, fine_tune
+
+    t0 = time.perf_counter()
+    try:
+        plan = plan_fine_tune(store, str(root))
+    except ValueError as exc:
+        return {"error": str(exc), "swapped_in": False}
+    gen = fine_tune(plan.train, plan.val, base=plan.base, out_dir=plan.out_dir, version=plan.version,
+                    init_head=plan.init_head, epochs=epochs, device=device)  # fmt: skip
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            if progress is not None:
+                progress(event)
+    except TrainingError as exc:
+        return {"error": str(exc), "swapped_in": False}
+    swapped = adopt(store, str(root), plan, result)
+    return {
+        "device": result.device,
+        "train_images": len(plan.train),
+        "val_images": len(plan.val),
+        "epochs": result.history,
+        "val_accuracy": round(result.best_val_accuracy, 4),
+        "head_only_val_accuracy": round(plan.head_only_val_accuracy, 4),
+        "swapped_in": swapped,
+        "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+        "onnx": str(result.onnx) if result.onnx else None,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }

@@ -1,0 +1,264 @@
+"""The learning panel: retrain and review controls, live fine-tuning plot, metrics, auto-accept."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+pg.setConfigOptions(antialias=True, background="w", foreground="k")
+
+
+class LearningPanel(QWidget):
+    """Everything about how the model learns from the user's confirmations."""
+
+    retrain_requested = Signal()
+    retrain_every_changed = Signal(int)
+    imbalance_changed = Signal(str)
+    review_toggled = Signal(bool)
+    fine_tune_requested = Signal(str, int)
+    cancel_requested = Signal()
+    preview_requested = Signal(float)
+    accept_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.status = QLabel("No head yet: confirm labels of two or more species (or blank).")
+        self.status.setWordWrap(True)
+        retrain = QPushButton("Retrain now")
+        retrain.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        retrain.clicked.connect(self.retrain_requested.emit)
+        self.every = QSpinBox()
+        self.every.setRange(0, 1000)
+        self.every.setValue(10)
+        self.every.setSpecialValueText("never")
+        self.every.valueChanged.connect(self.retrain_every_changed.emit)
+        self.imbalance = QComboBox()
+        for text, key in (
+            ("class-weighted loss", "balanced"),
+            ("oversampling", "oversample"),
+            ("none", "none"),
+        ):
+            self.imbalance.addItem(text, key)
+        self.imbalance.currentIndexChanged.connect(
+            lambda _i: self.imbalance_changed.emit(self.imbalance.currentData())
+        )
+        self.review = QCheckBox("Review mode: most useful image next (R)")
+        self.review.toggled.connect(self.review_toggled.emit)
+        head_box = QGroupBox("Instant learning")
+        g = QGridLayout(head_box)
+        g.addWidget(self.status, 0, 0, 1, 3)
+        g.addWidget(retrain, 1, 0)
+        g.addWidget(QLabel("auto after"), 1, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.every)
+        row.addWidget(QLabel("confirmations"))
+        g.addLayout(row, 1, 2)
+        g.addWidget(QLabel("imbalance"), 2, 1)
+        g.addWidget(self.imbalance, 2, 2)
+        g.addWidget(self.review, 3, 0, 1, 3)
+
+        self.device = QComboBox()
+        for d in ("auto", "cpu", "cuda", "mps"):
+            self.device.addItem(d)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 50)
+        self.epochs.setValue(4)
+        self.start = QPushButton("Fine-tune backbone")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.start.clicked.connect(
+            lambda: self.fine_tune_requested.emit(self.device.currentText(), self.epochs.value())
+        )
+        self.cancel.clicked.connect(self.cancel_requested.emit)
+        self.train_status = QLabel("")
+        self.train_status.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(150)
+        self.plot.addLegend(offset=(5, 5))
+        self.plot.setLabel("bottom", "epoch")
+        self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#d04040", width=2), name="loss")
+        self.acc_curve = self.plot.plot([], [], pen=pg.mkPen("#2060c0", width=2), symbol="o", symbolSize=6,
+                                        name="validation accuracy")  # fmt: skip
+        ft_box = QGroupBox("Fine-tuning")
+        f = QGridLayout(ft_box)
+        f.addWidget(QLabel("device"), 0, 0)
+        f.addWidget(self.device, 0, 1)
+        f.addWidget(QLabel("epochs"), 0, 2)
+        f.addWidget(self.epochs, 0, 3)
+        f.addWidget(self.start, 1, 0, 1, 2)
+        f.addWidget(self.cancel, 1, 2, 1, 2)
+        f.addWidget(self.train_status, 2, 0, 1, 4)
+        f.addWidget(self.plot, 3, 0, 1, 4)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["species", "precision", "recall", "F1", "n"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.confusion_plot = pg.PlotWidget()
+        self.confusion = pg.ImageItem()
+        self.confusion_plot.addItem(self.confusion)
+        self.confusion_plot.invertY(True)
+        self.confusion_plot.setLabel("left", "true")
+        self.confusion_plot.setLabel("bottom", "predicted")
+        self.confusion.setColorMap(pg.colormap.get("viridis"))
+        self.coverage_plot = pg.PlotWidget()
+        self.coverage_plot.setLabel("bottom", "share of images accepted (coverage)")
+        self.coverage_plot.setLabel("left", "accuracy")
+        self.coverage_curve = self.coverage_plot.plot([], [], pen=pg.mkPen("#2060c0", width=2))
+        self.target_line = pg.InfiniteLine(
+            pos=0.966, angle=0, pen=pg.mkPen("#d08000", style=Qt.PenStyle.DashLine)
+        )
+        self.coverage_plot.addItem(self.target_line)
+        self.metrics_note = QLabel(
+            "Metrics use cross-validated predictions on your verified labels."
+        )
+        self.metrics_note.setWordWrap(True)
+        tabs = QTabWidget()
+        tabs.addTab(self.table, "Per species")
+        tabs.addTab(self.confusion_plot, "Confusion")
+        tabs.addTab(self.coverage_plot, "Accuracy vs coverage")
+
+        self.target = QDoubleSpinBox()
+        self.target.setRange(50.0, 99.9)
+        self.target.setDecimals(1)
+        self.target.setValue(96.6)
+        self.target.setSuffix(" % accuracy")
+        self.target.valueChanged.connect(lambda v: self.target_line.setPos(v / 100))
+        preview = QPushButton("Preview")
+        preview.clicked.connect(lambda: self.preview_requested.emit(self.target.value() / 100))
+        self.accept = QPushButton("Accept")
+        self.accept.setEnabled(False)
+        self.accept.clicked.connect(self.accept_requested.emit)
+        self.accept_status = QLabel("")
+        self.accept_status.setWordWrap(True)
+        aa_box = QGroupBox("Auto-accept confident predictions")
+        a = QGridLayout(aa_box)
+        a.addWidget(QLabel("target"), 0, 0)
+        a.addWidget(self.target, 0, 1)
+        a.addWidget(preview, 0, 2)
+        a.addWidget(self.accept, 0, 3)
+        a.addWidget(self.accept_status, 1, 0, 1, 4)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(head_box)
+        layout.addWidget(aa_box)
+        layout.addWidget(self.metrics_note)
+        layout.addWidget(tabs, 1)
+        layout.addWidget(ft_box)
+        self._losses: list[float] = []
+        self._epochs_x: list[float] = []
+        self._acc: list[float] = []
+
+    # -- updates -----------------------------------------------------------------------------
+    def show_head(self, summary: dict) -> None:
+        """A retrain finished (kept or not)."""
+        acc = summary.get("cv_accuracy")
+        verdict = "now in use" if summary.get("accepted") else "not used"
+        self.status.setText(
+            f"Head on {summary.get('labels', 0)} confirmed labels, classes: {', '.join(summary.get('classes', [])) or '-'}.\n"
+            f"Cross-validated accuracy {acc if acc is not None else '-'}; {verdict}: {summary.get('reason', '')}"
+        )
+
+    def show_metrics(self, ev) -> None:
+        """Per-species table, confusion matrix and the accuracy-coverage curve."""
+        rows = [c for c in ev.per_class if c.support]
+        self.table.setRowCount(len(rows))
+        for r, c in enumerate(sorted(rows, key=lambda c: -c.support)):
+            for col, value in enumerate(
+                [c.label, f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}", str(c.support)]
+            ):
+                self.table.setItem(r, col, QTableWidgetItem(value))
+        cm = np.asarray(ev.confusion, float)
+        if cm.size:
+            norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+            self.confusion.setImage(norm.T, levels=(0, 1))
+            ticks = [(i + 0.5, lab[:14]) for i, lab in enumerate(ev.labels)]
+            self.confusion_plot.getAxis("bottom").setTicks([ticks])
+            self.confusion_plot.getAxis("left").setTicks([ticks])
+        cov = [(c, a) for _t, c, a in ev.coverage if not math.isnan(a)]
+        if cov:
+            xs, ys = zip(*cov, strict=True)
+            self.coverage_curve.setData(list(xs), list(ys))
+        self.metrics_note.setText(
+            f"Cross-validated on {ev.n} verified labels: top-1 {ev.top1:.1%}, top-5 {ev.top5:.1%}; "
+            f"{ev.coverage_at_target:.0%} of them could be accepted at {ev.target:.1%} accuracy."
+        )
+
+    def show_progress(self, e) -> None:
+        """Live fine-tuning progress."""
+        self.start.setEnabled(False)
+        self.cancel.setEnabled(True)
+        x = (e.epoch - 1) + e.step / max(e.steps, 1)
+        if e.phase == "train":
+            self._losses.append((x, e.loss))
+            xs, ys = zip(*self._losses, strict=True)
+            self.loss_curve.setData(list(xs), list(ys))
+        else:
+            self._epochs_x.append(e.epoch)
+            self._acc.append(e.val_accuracy)
+            self.acc_curve.setData(self._epochs_x, self._acc)
+        self.train_status.setText(
+            f"epoch {e.epoch}/{e.epochs} ({e.unfrozen}), step {e.step}/{e.steps}, loss {e.loss:.3f}"
+            + (f", validation accuracy {e.val_accuracy:.3f}" if e.val_accuracy is not None else "")
+        )
+
+    def show_finished(self, info: dict) -> None:
+        """Fine-tuning ended."""
+        self.start.setEnabled(True)
+        self.cancel.setEnabled(False)
+        self._losses, self._epochs_x, self._acc = [], [], []
+        if info.get("error"):
+            self.train_status.setText(f"Fine-tuning stopped: {info['error']}")
+            return
+        head = info.get("head_only_val_accuracy")
+        if info.get("cancelled") and (info.get("val_accuracy") or -1) < 0:
+            self.train_status.setText(
+                "Fine-tuning cancelled before the first validation; the current model stays."
+            )
+            return
+        self.train_status.setText(
+            f"Fine-tuned on {info.get('device')}: validation accuracy {info.get('val_accuracy', float('nan')):.3f} "
+            f"vs {head:.3f} for the head alone; "
+            + (
+                "swapped in, re-predicting every image."
+                if info.get("swapped_in")
+                else "the current model stays."
+            )
+            + (" (cancelled)" if info.get("cancelled") else "")
+        )
+
+    def show_auto_accept(self, decisions: dict, summary: dict) -> None:
+        """The preview of an auto-accept."""
+        self.accept.setEnabled(bool(decisions))
+        self.accept.setText(f"Accept {len(decisions)}")
+        if "reason" in summary:
+            self.accept_status.setText(summary["reason"])
+            return
+        per = ", ".join(
+            f"{k} {v}" for k, v in sorted(summary["per_species"].items(), key=lambda kv: -kv[1])
+        )
+        self.accept_status.setText(
+            f"{summary['accepted']} of {summary['unlabeled']} unlabeled images ({summary['share']:.0%}) reach their "
+            f"species' threshold for {summary['target']:.1%} accuracy: {per or 'none'}. Expected animals missed "
+            f"among the blanks: {summary['missed_animals_in_blanks']}."
+        )

@@ -1,0 +1,126 @@
+"""Fine-tuning the backbone: progress, atomic safetensors checkpoints, ONNX parity, cancel, GPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.card import load_card
+from inference.models import load_classifier
+from inference.network import load_headed
+from tests.gen import jpeg_bytes, write
+from tests.models import make_tiny_model
+from training.finetune import EpochProgress, TrainingError, fine_tune
+
+
+def _drain(gen):
+    events = []
+    while True:
+        try:
+            events.append(next(gen))
+        except StopIteration as stop:
+            return events, stop.value
+
+
+def _images(tmp_path, n=24):
+    items = []
+    for i in range(n):
+        label = "blank" if i % 2 else "red_fox"
+        colour = (30, 90, 40) if label == "blank" else (200, 90, 20)
+        items.append(
+            (str(write(tmp_path / f"{i}.jpg", jpeg_bytes((80, 80), colour, seed=i))), label)
+        )
+    return items
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = make_tiny_model(tmp_path / "m")
+    card = load_card(path)
+    return load_headed(card, str(path)), card
+
+
+def test_cpu_fine_tune_reports_progress_checkpoints_and_exports(tmp_path, tiny):
+    net, card = tiny
+    items = _images(tmp_path)
+    events, result = _drain(
+        fine_tune(
+            items[:16],
+            items[16:],
+            out_dir=tmp_path / "out",
+            version="ft-1",
+            epochs=3,
+            batch_size=8,
+            device="cpu",
+            network=net,
+            base_card=card,
+        )  # fmt: skip
+    )
+    assert all(isinstance(e, EpochProgress) for e in events)
+    val = [e for e in events if e.phase == "validate"]
+    assert [e.epoch for e in val] == [1, 2, 3]
+    assert [e.unfrozen for e in val] == ["head", "head + last blocks", "all layers"]
+    assert result.checkpoint.exists() and result.checkpoint.suffix == ".safetensors"
+    assert not list((tmp_path / "out").glob("*.partial"))
+    assert result.best_val_accuracy == max(e.val_accuracy for e in val)
+    assert result.card.labels == ("blank", "red_fox") and result.card.kind == "finetuned"
+    clf = load_classifier(result.onnx)
+    probs, emb = clf.predict(np.zeros((1, card.input_size, card.input_size, 3), np.uint8))
+    assert probs.shape == (1, 2)
+
+
+def test_fine_tune_stops_between_steps_when_cancelled(tmp_path, tiny):
+    net, card = tiny
+    items = _images(tmp_path)
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    events, result = _drain(
+        fine_tune(
+            items[:16],
+            items[16:],
+            out_dir=tmp_path / "out",
+            version="ft-2",
+            epochs=3,
+            batch_size=4,
+            device="cpu",
+            network=net,
+            base_card=card,
+            should_stop=stop,
+        )  # fmt: skip
+    )
+    assert result.cancelled
+    assert len([e for e in events if e.phase == "train"]) == 2
+
+
+def test_fine_tune_needs_two_classes(tmp_path, tiny):
+    net, card = tiny
+    items = [(p, "blank") for p, _ in _images(tmp_path, 6)]
+    with pytest.raises(TrainingError, match="two classes"):
+        _drain(fine_tune(items, [], out_dir=tmp_path, version="x", network=net, base_card=card))
+
+
+@pytest.mark.gpu
+def test_cuda_fine_tune_runs_on_the_gpu_when_one_is_present(tmp_path, tiny):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    net, card = tiny
+    items = _images(tmp_path)
+    _events, result = _drain(
+        fine_tune(
+            items[:16],
+            items[16:],
+            out_dir=tmp_path / "out",
+            version="ft-gpu",
+            epochs=2,
+            batch_size=8,
+            device="cuda",
+            network=net,
+            base_card=card,
+        )  # fmt: skip
+    )
+    assert result.device == "cuda" and result.checkpoint.exists()
