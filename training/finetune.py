@@ -82,6 +82,17 @@ def _unfreeze(net, epoch: int) -> str:
     return ("head", "head + last blocks", "all layers")[min(epoch, 2)]
 
 
+def _train_mode(net) -> None:
+    """Train mode, but batch-norm statistics stay frozen: small batches of a few hundred
+    images would otherwise overwrite what ImageNet taught them."""
+    from torch import nn
+
+    net.train()
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
 def _load_images(paths: Sequence[str], size: int) -> tuple[np.ndarray, list[int]]:
     arrays, ok = [], []
     for i, p in enumerate(paths):
@@ -162,9 +173,12 @@ def fine_tune(
         backbone, base_card.mean, base_card.std, head=nn.Linear(backbone.num_features, len(classes))
     )
     if init_head is not None and set(init_head.classes) <= set(classes):
+        # Start from the instant head, folded into raw-embedding space. Features that barely
+        # vary would get huge weights from the folding, so their scale is floored first.
         with torch.no_grad():
-            w = init_head.weight / init_head.scale[:, None]
-            b = init_head.bias - (init_head.mean / init_head.scale) @ init_head.weight
+            scale = np.maximum(init_head.scale, np.median(init_head.scale))
+            w = init_head.weight / scale[:, None]
+            b = init_head.bias - (init_head.mean / scale) @ init_head.weight
             net.head.weight.zero_()
             net.head.bias.fill_(-10.0)
             for j, c in enumerate(init_head.classes):
@@ -196,8 +210,10 @@ def fine_tune(
         for epoch in range(epochs):
             unfrozen = _unfreeze(net, epoch)
             params = [p for p in net.parameters() if p.requires_grad]
-            opt = torch.optim.AdamW(params, lr=lr if epoch == 0 else lr * 0.3, weight_decay=1e-4)
-            net.train()
+            opt = torch.optim.AdamW(
+                params, lr=lr * (1.0, 0.1, 0.03)[min(epoch, 2)], weight_decay=1e-4
+            )
+            _train_mode(net)
             order = rng.permutation(len(ok_train))
             running = 0.0
             for step in range(steps):
@@ -258,5 +274,5 @@ def _validate(net, x: np.ndarray, y: np.ndarray, size: int, dev: str, batch_size
             xb = _augment(xb, False, size).permute(0, 2, 3, 1).contiguous().to(dev)
             probs, _ = net(xb)
             correct += int((probs.argmax(1).cpu().numpy() == y[start : start + batch_size]).sum())
-    net.train()
+    _train_mode(net)
     return correct / len(y)

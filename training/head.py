@@ -1,7 +1,7 @@
 """Instant learning: a softmax-regression head over stored embeddings, cross-validated by burst.
 
-Training is full-batch L-BFGS on standardised embeddings (torch, CPU): on 5,000 embeddings it
-takes a fraction of a second, so the head can be retrained after every few confirmations.
+Training is full-batch L-BFGS on standardised embeddings, in numpy: on 5,000 embeddings it takes
+a fraction of a second, so the head can be retrained after every few confirmations.
 """
 
 from __future__ import annotations
@@ -82,6 +82,21 @@ def _oversample(
     return x[picks], y[picks]
 
 
+def _objective(params, z, onehot, sample_w, l2):
+    """Weighted multinomial log-loss with L2 on the weights, and its gradient."""
+    d, c = z.shape[1], onehot.shape[1]
+    w = params[: d * c].reshape(d, c)
+    b = params[d * c :]
+    logits = z @ w + b
+    logits -= logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    norm = sample_w / sample_w.sum()
+    loss = float(-(norm * (onehot * logp).sum(axis=1)).sum() + l2 * float((w * w).sum()))
+    g = (np.exp(logp) - onehot) * norm[:, None]
+    grad_w = z.T @ g + 2 * l2 * w
+    return loss, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
+
+
 def _fit_lbfgs(
     z: np.ndarray,
     y: np.ndarray,
@@ -90,29 +105,71 @@ def _fit_lbfgs(
     l2: float,
     max_iter: int,
     init: tuple[np.ndarray, np.ndarray] | None = None,
+    history: int = 10,
+    tol: float = 1e-5,
 ) -> tuple[np.ndarray, np.ndarray]:
-    import torch
+    """L-BFGS (two-loop recursion, backtracking Armijo line search) in numpy.
 
-    xt = torch.from_numpy(np.ascontiguousarray(z, np.float32))
-    yt = torch.from_numpy(y.astype(np.int64))
-    wt = None if weights is None else torch.from_numpy(weights)
-    if init is None:
-        w = torch.zeros(z.shape[1], n_classes, requires_grad=True)
-        b = torch.zeros(n_classes, requires_grad=True)
-    else:
-        w = torch.tensor(init[0], requires_grad=True)
-        b = torch.tensor(init[1], requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, history_size=10,
-                            tolerance_grad=1e-4, tolerance_change=1e-6, line_search_fn="strong_wolfe")  # fmt: skip
-
-    def closure():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(xt @ w + b, yt, weight=wt) + l2 * (w * w).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach().numpy(), b.detach().numpy()
+    Numpy's matrix products release the interpreter lock, so a retrain in a background thread
+    leaves the window's event loop free; torch is not needed in the window's process at all.
+    """
+    z = np.ascontiguousarray(z, np.float32)
+    d = z.shape[1]
+    onehot = np.zeros((len(y), n_classes), np.float32)
+    onehot[np.arange(len(y)), y] = 1.0
+    sample_w = np.ones(len(y), np.float32) if weights is None else weights[y].astype(np.float32)
+    x = np.zeros(d * n_classes + n_classes, np.float32)
+    if init is not None:
+        x[: d * n_classes] = np.asarray(init[0], np.float32).ravel()
+        x[d * n_classes :] = np.asarray(init[1], np.float32)
+    f, g = _objective(x, z, onehot, sample_w, l2)
+    s_hist: list[np.ndarray] = []
+    y_hist: list[np.ndarray] = []
+    for _ in range(max_iter):
+        if float(np.abs(g).max()) < tol:
+            break
+        q = g.astype(np.float64)
+        alphas = []
+        for s_k, y_k in zip(reversed(s_hist), reversed(y_hist), strict=True):
+            rho = 1.0 / float(y_k @ s_k)
+            a = rho * float(s_k @ q)
+            alphas.append((rho, a))
+            q = q - a * y_k
+        if y_hist:
+            q = q * (float(s_hist[-1] @ y_hist[-1]) / float(y_hist[-1] @ y_hist[-1]))
+        else:
+            q = q / max(float(np.linalg.norm(q)), 1e-12)
+        for (rho, a), s_k, y_k in zip(reversed(alphas), s_hist, y_hist, strict=True):
+            q = q + s_k * (a - rho * float(y_k @ q))
+        direction = -q
+        slope = float(g @ direction)
+        if slope >= 0:  # not a descent direction: restart from steepest descent
+            s_hist.clear()
+            y_hist.clear()
+            direction = -g.astype(np.float64) / max(float(np.linalg.norm(g)), 1e-12)
+            slope = float(g @ direction)
+        step = 1.0
+        for _ in range(30):
+            x_new = (x + step * direction).astype(np.float32)
+            f_new, g_new = _objective(x_new, z, onehot, sample_w, l2)
+            if f_new <= f + 1e-4 * step * slope:
+                break
+            step *= 0.5
+        else:
+            break
+        s_k = (x_new - x).astype(np.float64)
+        y_k = (g_new - g).astype(np.float64)
+        if float(y_k @ s_k) > 1e-10:
+            s_hist.append(s_k)
+            y_hist.append(y_k)
+            if len(s_hist) > history:
+                s_hist.pop(0)
+                y_hist.pop(0)
+        converged = abs(f - f_new) <= 1e-7 * max(1.0, abs(f))
+        x, f, g = x_new, f_new, g_new
+        if converged:
+            break
+    return x[: d * n_classes].reshape(d, n_classes).copy(), x[d * n_classes :].copy()
 
 
 def fit_head(

@@ -120,12 +120,14 @@ def fine_tune_job(
 ):
     """Plan from a read-only snapshot, then fine-tune; yields progress, returns (plan, result)."""
     from labeler.core.finetune_job import plan_fine_tune
-    from training.finetune import fine_tune
+    from training.finetune_process import fine_tune_in_process
 
     with Store(db_path, readonly=True) as store:
         plan = plan_fine_tune(store, root)
-    result = yield from fine_tune(plan.train, plan.val, base=plan.base, out_dir=plan.out_dir, version=plan.version,
-                                  init_head=plan.init_head, epochs=epochs, device=device, should_stop=should_stop)  # fmt: skip
+    result = yield from fine_tune_in_process(
+        train=plan.train, val=plan.val, base=plan.base, out_dir=str(plan.out_dir), version=plan.version,
+        init_head=plan.init_head, epochs=epochs, device=device, should_stop=should_stop,
+    )  # fmt: skip
     return plan, result
 
 
