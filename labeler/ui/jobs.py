@@ -145,3 +145,28 @@ def apply_head_job(db_path: str, *, should_stop: Callable[[], bool]) -> list:
             m for m in store.models() if m["version"] == model["card"].get("parent_version")
         )
         return head_predictions(store, head, backbone["id"], project_labels(store))
+
+
+def export_job(
+    db_path: str, kind: str, out: str, model_id: int | None, *, should_stop: Callable[[], bool]
+):
+    """Run an export from a read-only snapshot; yields rows written, returns its report."""
+    from labeler.core.exchange.camtrapdp import export_camtrapdp
+    from labeler.core.exchange.coco import export_coco
+    from labeler.core.exchange.csv_io import export_csv, export_suggestions_csv
+    from labeler.core.exchange.megadetector import export_megadetector
+
+    with Store(db_path, readonly=True) as store:
+        if kind == "csv":
+            gen = export_csv(store, out)
+        elif kind == "suggestions":
+            gen = export_suggestions_csv(store, out, model_id)
+        elif kind == "camtrapdp":
+            gen = export_camtrapdp(store, out)
+        elif kind == "megadetector":
+            gen = export_megadetector(store, out, model_id)
+        elif kind == "coco":
+            gen = export_coco(store, out)
+        else:
+            raise ValueError(f"unknown export {kind!r}")
+        return (yield from gen)

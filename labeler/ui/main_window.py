@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from inference.taxonomy import BLANK, HUMAN, VEHICLE
 from labeler.core.catalog_view import FilterSpec, empty_snapshot
 from labeler.ui.controller import ProjectController
+from labeler.ui.exchange_ui import EXPORTS, DeploymentsDialog, ExchangeController
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
 from labeler.ui.hotkeys import HotkeyHelpDialog, load_hotkeys, sequences
 from labeler.ui.learning_controller import LearningController
@@ -84,6 +85,14 @@ class MainWindow(QMainWindow):
         self.history_model = HistoryModel(c.name_of, self)
         self.spec = FilterSpec()
         self.learning = LearningController(c, self)
+        self.exchange = ExchangeController(c, self)
+        self.exchange.progress.connect(
+            lambda kind, n: self._on_controller_job_progress("export", n, 0)
+        )
+        self.exchange.finished.connect(self._on_exchange_finished)
+        self.exchange.failed.connect(
+            lambda kind, msg: QMessageBox.warning(self, "Export or import failed", msg)
+        )
         self._auto_accept: tuple[dict, dict] | None = None
         self._build_widgets()
         self._build_actions()
@@ -382,6 +391,65 @@ class MainWindow(QMainWindow):
             self.order_combo.setCurrentIndex(self.order_combo.findData("time"))
         self.grid.setFocus()
 
+    def choose_export(self, kind: str) -> None:
+        """Ask where to write an export, then run it in the background."""
+        text, pattern, name = EXPORTS[kind]
+        start = os.path.join(os.path.expanduser("~"), name)
+        if pattern is None:
+            out = QFileDialog.getExistingDirectory(self, f"Folder for the {text.rstrip('…')}")
+            if out:
+                out = os.path.join(out, name)
+        else:
+            out, _ = QFileDialog.getSaveFileName(self, text.rstrip("…"), start, pattern)
+        if out:
+            self.exchange.export(kind, out)
+
+    def choose_import(self, kind: str) -> None:
+        """Ask for a file to import."""
+        pattern = "CSV (*.csv)" if kind == "csv" else "JSON (*.json)"
+        source, _ = QFileDialog.getOpenFileName(self, "Import", os.path.expanduser("~"), pattern)
+        if source:
+            self.exchange.import_file(kind, source)
+
+    def _on_exchange_finished(self, kind: str, report: dict) -> None:
+        self._on_controller_job_finished("export", "")
+        problems = report.get("problems", [])
+        if kind.startswith("import"):
+            text = (f"Imported: {report.get('images_updated', report.get('matched', 0))} images; "
+                    f"{len(report.get('unmatched', []))} rows match no image; {len(report.get('refused', []))} refused")  # fmt: skip
+        else:
+            text = f"Exported to {report.get('path')}: " + ", ".join(
+                f"{k} {v}" for k, v in report.items() if k not in ("path", "problems"))  # fmt: skip
+        self.statusBar().showMessage(text, 15000)
+        if problems:
+            QMessageBox.information(self, "Export written, with notes", "\n\n".join(problems))
+        self.last_exchange_report = report
+
+    def edit_deployments(self) -> None:
+        """Edit deployments in a table; saved through the writer."""
+        if self.controller.reader is None:
+            return
+        dialog = DeploymentsDialog(self.controller.reader.deployments(), self)
+        self.deployments_dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        values, problems = dialog.values()
+        if problems:
+            QMessageBox.warning(self, "Some values were not saved", "\n".join(problems))
+        self.save_deployments(values)
+
+    def save_deployments(self, values: dict[str, dict]) -> None:
+        """Store edited deployment facts through the writer."""
+
+        def save(store):
+            for folder, facts in values.items():
+                store.set_deployment(folder, **{k: v for k, v in facts.items()})
+            return len(values)
+
+        self.controller.submit(
+            save, on_done=lambda n: self.statusBar().showMessage(f"Saved {n} deployments", 6000)
+        )
+
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
         """Open a folder (its catalog is created on first open)."""
@@ -598,6 +666,11 @@ class MainWindow(QMainWindow):
         self.panel.show_image(title, labels, suggestions, info["empty_score"], count)
         if self.viewer.path != os.path.join(c.root or "", *info["path"].split("/")):
             self.viewer.show_image(os.path.join(c.root or "", *info["path"].split("/")))
+        boxes = c.reader.detections([image_id]).get(image_id, [])
+        self.viewer.set_boxes([
+            (*d.bbox, f"{d.category} {d.conf:.0%}" + (f" · {d.classifications[0][0]}" if d.classifications else ""))
+            for d in boxes if d.bbox is not None and d.bbox != (0.0, 0.0, 1.0, 1.0)
+        ])  # fmt: skip
         self._show_strip(image_id, info["burst"])
 
     def _show_strip(self, image_id: int, burst: int | None) -> None:

@@ -102,6 +102,7 @@ class ImageViewer(QGraphicsView):
         """Decode and show ``path`` (None clears)."""
         self.generation += 1
         self.path, self.rgb = path, None
+        self.boxes = []
         self._clear_boxes()
         if path is None:
             self.item.setPixmap(QPixmap())
@@ -139,7 +140,8 @@ class ImageViewer(QGraphicsView):
     def set_boxes(self, boxes: list[tuple[float, float, float, float, str]]) -> None:
         """Detection boxes in normalised [x, y, w, h] with a caption each."""
         self.boxes = boxes
-        self._draw_boxes()
+        if self.rgb is not None:
+            self._draw_boxes()
 
     def _clear_boxes(self) -> None:
         for item in self.scene().items():
@@ -191,3 +193,9 @@ class ImageViewer(QGraphicsView):
         """Wait for a decode in flight."""
         self.generation += 1
         return self.pool.waitForDone(timeout_ms)
+
+    def box_count(self) -> int:
+        """Boxes drawn on the current image."""
+        return sum(
+            1 for item in self.scene().items() if item.data(0) == "box" and hasattr(item, "rect")
+        )

@@ -10,18 +10,20 @@ from labeler.core.store.base import (
     restore_backup,
     utcnow,
 )
+from labeler.core.store.exchange import Detection, ExchangeMixin
 from labeler.core.store.images import ImagesMixin
 from labeler.core.store.labels import ActionRecord, LabelsMixin, Observation
 from labeler.core.store.learning import LearningMixin
 from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin):
+class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeMixin):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 
 __all__ = [
     "ActionRecord",
+    "Detection",
     "Observation",
     "DatabaseUnusable",
     "PredictionRow",

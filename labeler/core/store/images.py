@@ -275,7 +275,10 @@ class ImagesMixin(StoreBase):
         """
         return self.query(
             "SELECT i.id, i.path, i.folder, i.datetime, i.status, i.sequence_id, i.frame, "
-            "p.label, p.score, ip.empty_score, o.species_key, o.classification_method, "
+            "p.label, p.score, "
+            "CASE WHEN EXISTS (SELECT 1 FROM md_images m WHERE m.image_id=i.id AND m.failure IS NULL) "
+            "THEN 1.0 - coalesce((SELECT max(conf) FROM detections d WHERE d.image_id=i.id), 0.0) "
+            "ELSE ip.empty_score END, o.species_key, o.classification_method, "
             "(SELECT count(*) FROM observations x WHERE x.image_id=i.id), i.mtime_ns "
             "FROM images i "
             "LEFT JOIN predictions p ON p.image_id=i.id AND p.model_id=? AND p.rank=1 "

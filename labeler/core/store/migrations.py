@@ -170,3 +170,46 @@ CREATE INDEX image_predictions_model ON image_predictions(model_id, empty_score)
 CREATE INDEX observations_image ON observations(image_id)
 """,
     )
+
+
+@MIGRATIONS()
+def m003_deployments_and_detections(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE deployments (
+    folder TEXT PRIMARY KEY,
+    location_id TEXT,
+    location_name TEXT,
+    latitude REAL,
+    longitude REAL,
+    coordinate_uncertainty INTEGER,
+    deployment_start TEXT,
+    deployment_end TEXT,
+    utc_offset TEXT,
+    camera_id TEXT,
+    camera_height REAL,
+    habitat TEXT,
+    feature_type TEXT,
+    bait_use INTEGER,
+    setup_by TEXT,
+    comments TEXT
+);
+CREATE TABLE md_images (
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    source TEXT NOT NULL,
+    failure TEXT,
+    PRIMARY KEY (image_id, source)
+);
+CREATE TABLE detections (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    source TEXT NOT NULL,
+    category TEXT NOT NULL,
+    conf REAL NOT NULL,
+    x REAL, y REAL, w REAL, h REAL,
+    classifications TEXT
+);
+CREATE INDEX detections_image ON detections(image_id)
+""",
+    )

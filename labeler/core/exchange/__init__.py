@@ -1,0 +1,1 @@
+"""Exchange formats: CSV, Camtrap DP, MegaDetector batch output and COCO Camera Traps."""

@@ -1,0 +1,65 @@
+"""Exports and imports from the window: files written in the background, boxes in the viewer,
+deployments edited."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from labeler.ui.exchange_ui import DeploymentsDialog
+
+
+def test_csv_export_from_the_window_writes_the_labels(qtbot, window, tmp_path):
+    win = window
+    win.set_current_row(0)
+    win.set_species("red_fox", advance=False)
+    qtbot.waitUntil(lambda: win.controller.writer.pending_labels == 0, timeout=10000)
+    out = tmp_path / "labels.csv"
+    with qtbot.waitSignal(win.exchange.finished, timeout=20000) as blocker:
+        win.exchange.export("csv", str(out))
+    assert blocker.args[0] == "csv" and blocker.args[1]["rows"] == 9
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(r["species_key"] == "red_fox" for r in rows) == 1
+    assert "Exported to" in win.statusBar().currentMessage()
+
+
+def test_megadetector_boxes_show_in_the_viewer_after_import(qtbot, window, tmp_path):
+    win = window
+    path = "A/IMG_0001.JPG"
+    src = tmp_path / "md.json"
+    src.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
+                               "images": [{"file": path, "detections": [{"category": "1", "conf": 0.91,
+                                                                          "bbox": [0.2, 0.3, 0.25, 0.2]}]}]}))  # fmt: skip
+    before = win.controller.snapshot
+    with qtbot.waitSignal(win.controller.snapshot_loaded, timeout=20000):
+        win.exchange.import_file("megadetector", str(src))
+    assert win.controller.snapshot is not before
+    snap = win.controller.snapshot
+    image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == path)
+    win.set_current_row(win.grid_model.row_of_image(image_id))
+    qtbot.waitUntil(
+        lambda: win.viewer.rgb is not None and win.viewer.box_count() == 1, timeout=10000
+    )
+    r = snap.row_of(image_id)
+    assert abs(snap.empty_score[r] - 0.09) < 1e-6, "detector confidence drives the empty score"
+
+
+def test_deployments_are_edited_and_saved(qtbot, window):
+    win = window
+    deps = win.controller.reader.deployments()
+    dialog = DeploymentsDialog(deps)
+    qtbot.addWidget(dialog)
+    row = dialog.folders.index("A")
+    dialog.table.item(row, 3).setText("51.5")
+    dialog.table.item(row, 4).setText("4.77")
+    dialog.table.item(row, 5).setText("+02:00")
+    values, problems = dialog.values()
+    assert not problems
+    win.save_deployments(values)
+    qtbot.waitUntil(
+        lambda: win.controller.reader.deployments()["A"]["latitude"] == 51.5, timeout=10000
+    )
+    assert win.controller.reader.deployments()["A"]["utc_offset"] == "+02:00"
+    dialog.table.item(row, 3).setText("north")
+    assert dialog.values()[1] == ["A: Latitude 'north' is not a number"]
