@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.card import ModelCard, load_card, save_card
+from inference.weights import WeightsError
 
 PARITY_ATOL = 1e-4
 
@@ -19,7 +20,7 @@ class ExportError(RuntimeError):
     """Export failed or the exported model disagrees with torch."""
 
 
-class UnsafeModelError(RuntimeError):
+class UnsafeModelError(WeightsError):
     """A model file refers to data outside its own folder, or is otherwise unsafe."""
 
 
@@ -120,7 +121,7 @@ def vet_onnx(path: str | os.PathLike[str]) -> None:
     try:
         model = onnx.load(str(p), load_external_data=False)
     except Exception as exc:
-        raise UnsafeModelError(f"{p.name} is not a readable ONNX model: {exc}") from exc
+        raise WeightsError(f"{p.name} is not a readable ONNX model: {str(exc)[:200]}") from exc
     folder = p.resolve().parent
     tensors = list(model.graph.initializer)
     for node in model.graph.node:

@@ -75,7 +75,12 @@ def load_classifier(
         vet_onnx(path)
         if backend == "torch":
             raise WeightsError("an ONNX file runs on the onnx backend only")
-        clf = OnnxClassifier(path, card, device=device)
+        try:
+            clf = OnnxClassifier(path, card, device=device)
+        except Exception as exc:
+            raise WeightsError(
+                f"{path.name} cannot be loaded as a model: {str(exc).splitlines()[0][:200]}"
+            ) from exc
         clf.source = str(path)
         return clf
     if suffix not in (".safetensors", ".pth", ".pt"):

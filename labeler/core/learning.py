@@ -194,7 +194,7 @@ def head_folder(store: Store) -> Path:
 
 def save_head(store: Store, outcome: HeadOutcome) -> int:
     """Save an accepted head (safetensors + card), register it and make it active; returns its id."""
-    from safetensors.numpy import save_file
+    from training.checkpoint import save_arrays_atomic
 
     assert outcome.head is not None and outcome.backbone_id is not None
     backbone = next(m for m in store.models() if m["id"] == outcome.backbone_id)
@@ -202,10 +202,7 @@ def save_head(store: Store, outcome: HeadOutcome) -> int:
     version = f"head-{n}-{backbone['version']}"
     folder = head_folder(store)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{version}.safetensors"
-    tmp = path.with_name(path.name + ".partial")
-    save_file(outcome.head.to_arrays(), str(tmp))
-    os.replace(tmp, path)
+    path = save_arrays_atomic(outcome.head.to_arrays(), folder / f"{version}.safetensors")
     card = {
         "name": version,
         "version": version,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from inference.builtin import pretrained_card
 from inference.weights import DEFAULT_PRETRAINED, PRETRAINED
@@ -29,6 +29,8 @@ from labeler.ui import jobs
 from labeler.ui.dbwriter import DbWriter
 from labeler.ui.workers import WorkerRunner
 
+BACKUP_MINUTES = 10
+
 
 class ProjectController(QObject):
     """Opens a folder, runs scan and prediction in the background, applies labeling actions."""
@@ -44,7 +46,7 @@ class ProjectController(QObject):
     device_changed = Signal(str)
     error = Signal(str)
     project_opened = Signal(str)
-    open_failed = Signal(str)
+    open_failed = Signal(str, list)
     label_committed = Signal(str, int)
 
     def __init__(
@@ -75,6 +77,10 @@ class ProjectController(QObject):
         self._predicting_model: int | None = None
         self.generation = 0
         self.after_predict: Callable[[], None] | None = None
+        self._changed_since_backup = False
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(BACKUP_MINUTES * 60 * 1000)
+        self.backup_timer.timeout.connect(self.backup_now)
 
     # -- opening and closing -----------------------------------------------------------------
     def open(
@@ -114,8 +120,24 @@ class ProjectController(QObject):
         if gen != self.generation:
             return
         self.writer = None
+        backups = [str(b) for b in getattr(exc, "backups", [])]
         self.error.emit(f"cannot open the catalog: {exc}")
-        self.open_failed.emit(str(exc))
+        self.open_failed.emit(str(exc), backups)
+
+    def restore_and_reopen(self, backup: str) -> None:
+        """Restore a verified backup in place of the (already set aside) catalog and open it."""
+        from labeler.core.store import restore_backup
+
+        restore_backup(Path(backup), Path(self.db_path))
+        self.open(self.root, self.db_path)
+
+    def backup_now(self, reason: str = "auto") -> None:
+        """Back up the catalog if labels changed since the last backup (from the writer)."""
+        if self.writer is None or not self._changed_since_backup:
+            return
+        self._changed_since_backup = False
+        self.submit(lambda store: store.backup(reason=reason),
+                    on_done=lambda path: self.status_message.emit(f"backed up to {path}"))  # fmt: skip
 
     def _retire(self) -> None:
         """Let go of the current project without waiting: jobs are cancelled, the old writer
@@ -146,9 +168,11 @@ class ProjectController(QObject):
             writer.submit(lambda store: store.backup(reason="exit"), kind="backup")
         except Exception:
             pass
-        clean &= writer.close(timeout_s)
+        # Readers first: the writer, closing last, checkpoints the WAL into the file.
         if self.reader is not None:
             self.reader.close()
+            self.reader = None
+        clean &= writer.close(timeout_s)
         self.writer = self.reader = self.session = None
         self.snapshot = None
         return clean
@@ -191,7 +215,8 @@ class ProjectController(QObject):
 
     # -- reads -------------------------------------------------------------------------------
     def _load_species(self) -> None:
-        assert self.reader is not None
+        if self.reader is None:
+            return
         self.names = {s.key: s.common_name for s in self.reader.species()}
         self.species_changed.emit()
 
@@ -442,6 +467,9 @@ class ProjectController(QObject):
 
         def committed(record) -> None:
             if record is not None:
+                self._changed_since_backup = True
+                if not self.backup_timer.isActive():
+                    self.backup_timer.start()
                 self._apply_labels(list(record.image_ids))
                 self.label_committed.emit(action, len(record.image_ids))
             if on_done is not None:

@@ -56,9 +56,17 @@ class ExchangeController(QObject):
         from labeler.core.exchange.csv_io import import_csv
         from labeler.core.exchange.megadetector import import_megadetector
 
-        fn = import_csv if kind == "csv" else import_megadetector
+        session = self.project.session
+
+        def fn(store, path):
+            if kind == "csv":
+                return import_csv(store, path, session=session)
+            store.backup(reason="before-import")
+            return import_megadetector(store, path)
 
         def done(report) -> None:
+            if kind == "csv" and report.action_id is not None:
+                self.project.label_committed.emit("import", report.images_updated)
             self.project.reload_snapshot()
             self.finished.emit(f"import-{kind}", report.to_json())
 

@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         c.species_changed.connect(self._on_controller_species_changed)
         c.device_changed.connect(lambda d: self.device_label.setText(f"model on {d}"))
         c.error.connect(self._on_controller_error)
-        c.open_failed.connect(lambda m: QMessageBox.critical(self, "Cannot open the catalog", m))
+        c.open_failed.connect(self._on_controller_open_failed)
         c.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.resize(1500, 920)
 
@@ -555,6 +555,22 @@ class MainWindow(QMainWindow):
         idx = self.species_combo.findData(current)
         self.species_combo.setCurrentIndex(max(idx, 0))
         self.species_combo.blockSignals(False)
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask a yes/no question (tests replace this)."""
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    def _on_controller_open_failed(self, message: str, backups: list) -> None:
+        if not backups:
+            QMessageBox.critical(self, "Cannot open the catalog", message)
+            return
+        newest = backups[0]
+        if self.confirm("The catalog could not be opened",
+                        f"{message}\n\nRestore the newest verified backup?\n{newest}"):  # fmt: skip
+            try:
+                self.controller.restore_and_reopen(newest)
+            except Exception as exc:
+                QMessageBox.critical(self, "Restore failed", str(exc))
 
     def _on_controller_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)

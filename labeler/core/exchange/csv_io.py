@@ -162,14 +162,18 @@ def _number(text: str, kind):
 
 
 def import_csv(
-    store: Store, source: str | os.PathLike[str], *, author: str = "import"
+    store: Store,
+    source: str | os.PathLike[str],
+    *,
+    author: str = "import",
+    session: LabelSession | None = None,
 ) -> ImportReport:
     """Set labels from a CSV (our export, or another tool's with path and species columns).
 
     Rows match images already in the project by relative path only; rows that match nothing are
     reported; absolute, ``..``, drive-letter and UNC paths are refused; no file is touched.
     Unknown species are added to the species list (names stored verbatim). All changes form one
-    undoable action, and a backup is taken first.
+    undoable action (on ``session``'s undo stack when one is given), and a backup is taken first.
     """
     report = ImportReport()
     with open(source, newline="", encoding="utf-8-sig") as f:
@@ -240,7 +244,7 @@ def import_csv(
             changes.setdefault(image_id, []).append(obs)
         if changes:
             store.backup(reason="before-import")
-            session = LabelSession(store, author=author)
+            session = session or LabelSession(store, author=author)
             record = session._commit(
                 changes, "import", f"import {len(changes)} image(s) from {os.path.basename(source)}"
             )

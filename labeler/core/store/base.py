@@ -247,13 +247,16 @@ class StoreBase:
         tmp = target.with_name(target.name + ".partial")
         if tmp.exists():
             tmp.unlink()
+        # Copy through a separate read connection in one step: it reads one consistent
+        # snapshot and, in WAL mode, never holds up the writer.
+        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         out = sqlite3.connect(str(tmp))
         try:
-            with self._lock:
-                self.conn.backup(out)
+            src.backup(out, pages=-1)
             check = out.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             out.close()
+            src.close()
         if check != "ok":
             tmp.unlink(missing_ok=True)
             raise StoreError(f"backup failed its quick_check: {check}")

@@ -194,3 +194,7 @@ class LabelsMixin(StoreBase):
             "blank": r[2] or 0,
             "auto_accepted": r[3] or 0,
         }
+
+    def history_ids(self) -> list[int]:
+        """Ids of every history row (append-only: they only ever grow)."""
+        return [r[0] for r in self.query("SELECT id FROM history ORDER BY id")]

@@ -1,0 +1,180 @@
+"""The catalog's one writer on its own thread (Qt-free): jobs run in order, labels first.
+
+Every write of the app goes through one :class:`CatalogWriter`: label jobs jump ahead of bulk
+machine writes (scan batches, prediction batches) so that a confirmation never waits behind
+them, and a label job whose commit fails (disk full, media gone, locked) is retried until it
+commits; it is never dropped. Callbacks run on the writer thread; the window adapts them to
+Qt signals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import sqlite3
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labeler.core.store import Store
+
+RETRY_DELAYS_S = (0.5, 1, 2, 5, 10)
+LABEL, OTHER = 0, 1
+
+
+@dataclass(order=True)
+class Job:
+    """A queued write; ordered by priority, then submission order."""
+
+    priority: int
+    seq: int
+    fn: Callable[..., Any] = field(compare=False)
+    args: tuple = field(compare=False, default=())
+    kwargs: dict = field(compare=False, default_factory=dict)
+    kind: str = field(compare=False, default="write")
+    retry: bool = field(compare=False, default=False)
+    submitted: float = field(compare=False, default=0.0)
+
+
+class CatalogWriter:
+    """Owns the writer connection; runs ``fn(store, *args)`` jobs one at a time."""
+
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        on_opened: Callable[[], None] | None = None,
+        on_open_failed: Callable[[BaseException], None] | None = None,
+        on_done: Callable[[Job, Any], None] | None = None,
+        on_failed: Callable[[Job, BaseException, str], None] | None = None,
+        on_retrying: Callable[[Job, str], None] | None = None,
+        on_pending: Callable[[int], None] | None = None,
+    ):
+        self.db_path = db_path
+        self.on_opened, self.on_open_failed = on_opened, on_open_failed
+        self.on_done, self.on_failed = on_done, on_failed
+        self.on_retrying, self.on_pending = on_retrying, on_pending
+        self._queue: queue.PriorityQueue[Job] = queue.PriorityQueue()
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        self._pending_labels = 0
+        self._opened = threading.Event()
+        self._closing = threading.Event()
+        self.open_error: BaseException | None = None
+        self.store: Store | None = None
+        self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def pending_labels(self) -> int:
+        """Label jobs submitted but not yet committed."""
+        return self._pending_labels
+
+    def wait_open(self, timeout: float | None = None) -> Store:
+        """Block until the catalog is open; raises its open error."""
+        self._opened.wait(timeout)
+        if self.open_error is not None:
+            raise self.open_error
+        assert self.store is not None
+        return self.store
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        kind: str = "write",
+        retry: bool = False,
+        **kwargs: Any,
+    ) -> Job:
+        """Queue ``fn(store, *args, **kwargs)``; label jobs run before other writes."""
+        job = Job(
+            LABEL if kind == "label" else OTHER,
+            next(self._seq),
+            fn,
+            args,
+            kwargs,
+            kind,
+            retry,
+            time.perf_counter(),
+        )
+        if kind == "label":
+            with self._lock:
+                self._pending_labels += 1
+            self._pending()
+        self._queue.put(job)
+        return job
+
+    def close(self, timeout: float | None = 60.0) -> bool:
+        """Finish queued jobs, close the connection and stop. ``timeout=None`` returns at once."""
+        self._queue.put(Job(9, next(self._seq), lambda store: None, kind="stop"))
+        if timeout is None:
+            return True
+        timer = threading.Timer(timeout / 2, self._closing.set)
+        timer.daemon = True
+        timer.start()
+        self._thread.join(timeout)
+        timer.cancel()
+        return not self._thread.is_alive()
+
+    def _pending(self) -> None:
+        if self.on_pending is not None:
+            self.on_pending(self._pending_labels)
+
+    def _run(self) -> None:
+        try:
+            self.store = Store(self.db_path)
+        except BaseException as exc:
+            self.open_error = exc
+            self._opened.set()
+            if self.on_open_failed:
+                self.on_open_failed(exc)
+            return
+        self._opened.set()
+        if self.on_opened:
+            self.on_opened()
+        try:
+            while True:
+                job = self._queue.get()
+                if job.kind == "stop":
+                    if self._queue.empty():
+                        break
+                    self._queue.put(Job(9, next(self._seq), job.fn, kind="stop"))
+                    continue
+                self._execute(job)
+        finally:
+            self.store.close()
+
+    def _execute(self, job: Job) -> None:
+        for attempt in itertools.count():
+            try:
+                result = job.fn(self.store, *job.args, **job.kwargs)
+            except (sqlite3.OperationalError, OSError) as exc:
+                if job.retry and not self._closing.is_set():
+                    if self.on_retrying:
+                        self.on_retrying(job, str(exc))
+                    self._closing.wait(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
+                    continue
+                self._report_failure(job, exc)
+                return
+            except Exception as exc:
+                self._report_failure(job, exc)
+                return
+            # The job's callback runs before the window hears "all saved".
+            if self.on_done:
+                self.on_done(job, result)
+            self._finish_label(job)
+            return
+
+    def _report_failure(self, job: Job, exc: BaseException) -> None:
+        if self.on_failed:
+            self.on_failed(job, exc, traceback.format_exc())
+        self._finish_label(job)
+
+    def _finish_label(self, job: Job) -> None:
+        if job.kind == "label":
+            with self._lock:
+                self._pending_labels -= 1
+            self._pending()
