@@ -119,11 +119,14 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
                 with Store(db, readonly=True) as ro:
                     known = ro.file_index()
                 started = time.perf_counter()
-                scan_id_box = {}
+                box: dict = {}
                 ready = threading.Event()
-                writer.submit(
-                    lambda s: scan_id_box.setdefault("id", s.begin_scan()) and ready.set()
-                )
+
+                def begin(s, box=box, ready=ready):
+                    box["id"] = s.begin_scan()
+                    ready.set()
+
+                writer.submit(begin)
                 ready.wait(10)
                 gen = iter_scan(card, known, batch_size=50)
                 while True:
