@@ -6,6 +6,7 @@ read-only connection; anything that reads the whole catalog runs in a worker.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -242,6 +243,9 @@ class ProjectController(QObject):
 
         def loaded(snap: CatalogSnapshot) -> None:
             self.snapshot = snap
+            # The snapshot lives long and holds hundreds of thousands of objects: keep the
+            # cyclic collector from walking it again and again (a full pass stalls the window).
+            gc.freeze()
             self.snapshot_loaded.emit(snap)
             if then is not None:
                 then()

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -32,15 +30,17 @@ from PySide6.QtWidgets import (
 from inference.taxonomy import BLANK, HUMAN, VEHICLE
 from labeler.core.catalog_view import FilterSpec, empty_snapshot
 from labeler.ui.controller import ProjectController
-from labeler.ui.exchange_ui import EXPORTS, DeploymentsDialog, ExchangeController
+from labeler.ui.exchange_ui import ExchangeController
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
-from labeler.ui.hotkeys import HotkeyHelpDialog, load_hotkeys, sequences
+from labeler.ui.hotkeys import load_hotkeys, sequences
 from labeler.ui.learning_controller import LearningController
 from labeler.ui.learning_panel import LearningPanel
 from labeler.ui.models import HistoryModel, ImageGridModel, SpeciesModel
 from labeler.ui.panel import SuggestionPanel
 from labeler.ui.thumbnails import ThumbnailLoader
 from labeler.ui.viewer import ImageViewer
+from labeler.ui.window_labeling import LabelingActionsMixin
+from labeler.ui.window_project import ProjectFeaturesMixin
 
 FILTER_CHOICES = [
     ("All images", "all"),
@@ -61,7 +61,7 @@ MAX_RECENT = 8
 _EMPTY = empty_snapshot()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
     """One project at a time; everything slow runs in the controller's workers."""
 
     closed = Signal()
@@ -73,6 +73,9 @@ class MainWindow(QMainWindow):
         # Background threads run Python too; a short switch interval hands the GIL back to the
         # event loop within about a millisecond instead of five.
         sys.setswitchinterval(0.001)
+        # Exports and scans create millions of short-lived objects; collecting young objects
+        # less often keeps full collections (which pause every thread) rare.
+        gc.set_threshold(50_000, 20, 20)
         self.settings = settings or QSettings()
         self.setWindowTitle("Camera-trap labeler")
         self.setAcceptDrops(True)
@@ -335,121 +338,6 @@ class MainWindow(QMainWindow):
         self.actions_by_name["help"].setText("&Keyboard shortcuts")
         h.addAction(self.actions_by_name["help"])
 
-    def _connect_learning(self) -> None:
-        lp, lc = self.learning_panel, self.learning
-        lp.retrain_requested.connect(lc.retrain)
-        lp.retrain_every_changed.connect(lambda n: setattr(lc, "retrain_every", n))
-        lp.imbalance_changed.connect(lambda k: setattr(lc, "imbalance", k))
-        lp.review_toggled.connect(self.set_review_mode)
-        lp.fine_tune_requested.connect(lc.start_fine_tune)
-        lp.cancel_requested.connect(lc.cancel_fine_tune)
-        lp.preview_requested.connect(lc.preview_auto_accept)
-        lp.accept_requested.connect(self._on_learning_accept_requested)
-        lc.head_updated.connect(self._on_learning_head_updated)
-        lc.metrics_ready.connect(lp.show_metrics)
-        lc.training_progress.connect(lp.show_progress)
-        lc.training_finished.connect(lp.show_finished)
-        lc.auto_accept_ready.connect(self._on_learning_auto_accept_ready)
-        lc.review_ready.connect(
-            lambda _order: self.apply_filter() if self.spec.order == "review" else None
-        )
-
-    def _on_learning_head_updated(self, summary: dict) -> None:
-        self.learning_panel.show_head(summary)
-        acc = summary.get("cv_accuracy")
-        state = "learned" if summary.get("accepted") else "kept the current model"
-        self.statusBar().showMessage(
-            f"Retrained on {summary.get('labels')} labels ({state}; CV accuracy {acc})", 8000
-        )
-
-    def _on_learning_auto_accept_ready(self, decisions: dict, summary: dict) -> None:
-        self._auto_accept = (decisions, summary)
-        self.learning_panel.show_auto_accept(decisions, summary)
-
-    def _on_learning_accept_requested(self) -> None:
-        if self._auto_accept is None:
-            return
-        decisions, summary = self._auto_accept
-        self._auto_accept = None
-        self.learning_panel.accept.setEnabled(False)
-        self.learning.apply_auto_accept(decisions, summary)
-
-    def set_review_mode(self, on: bool) -> None:
-        """Review mode: unlabeled images, most useful first; the user just keeps pressing keys."""
-        self.learning_panel.review.blockSignals(True)
-        self.learning_panel.review.setChecked(on)
-        self.learning_panel.review.blockSignals(False)
-        if on:
-            if self.order_combo.findData("review") < 0:
-                self.order_combo.addItem("Most useful first (review)", "review")
-            self.filter_combo.blockSignals(True)
-            self.filter_combo.setCurrentIndex(self.filter_combo.findData("unlabeled"))
-            self.filter_combo.blockSignals(False)
-            self.order_combo.setCurrentIndex(self.order_combo.findData("review"))
-            self.learning.compute_review()
-        else:
-            self.order_combo.setCurrentIndex(self.order_combo.findData("time"))
-        self.grid.setFocus()
-
-    def choose_export(self, kind: str) -> None:
-        """Ask where to write an export, then run it in the background."""
-        text, pattern, name = EXPORTS[kind]
-        start = os.path.join(os.path.expanduser("~"), name)
-        if pattern is None:
-            out = QFileDialog.getExistingDirectory(self, f"Folder for the {text.rstrip('…')}")
-            if out:
-                out = os.path.join(out, name)
-        else:
-            out, _ = QFileDialog.getSaveFileName(self, text.rstrip("…"), start, pattern)
-        if out:
-            self.exchange.export(kind, out)
-
-    def choose_import(self, kind: str) -> None:
-        """Ask for a file to import."""
-        pattern = "CSV (*.csv)" if kind == "csv" else "JSON (*.json)"
-        source, _ = QFileDialog.getOpenFileName(self, "Import", os.path.expanduser("~"), pattern)
-        if source:
-            self.exchange.import_file(kind, source)
-
-    def _on_exchange_finished(self, kind: str, report: dict) -> None:
-        self._on_controller_job_finished("export", "")
-        problems = report.get("problems", [])
-        if kind.startswith("import"):
-            text = (f"Imported: {report.get('images_updated', report.get('matched', 0))} images; "
-                    f"{len(report.get('unmatched', []))} rows match no image; {len(report.get('refused', []))} refused")  # fmt: skip
-        else:
-            text = f"Exported to {report.get('path')}: " + ", ".join(
-                f"{k} {v}" for k, v in report.items() if k not in ("path", "problems"))  # fmt: skip
-        self.statusBar().showMessage(text, 15000)
-        if problems:
-            QMessageBox.information(self, "Export written, with notes", "\n\n".join(problems))
-        self.last_exchange_report = report
-
-    def edit_deployments(self) -> None:
-        """Edit deployments in a table; saved through the writer."""
-        if self.controller.reader is None:
-            return
-        dialog = DeploymentsDialog(self.controller.reader.deployments(), self)
-        self.deployments_dialog = dialog
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        values, problems = dialog.values()
-        if problems:
-            QMessageBox.warning(self, "Some values were not saved", "\n".join(problems))
-        self.save_deployments(values)
-
-    def save_deployments(self, values: dict[str, dict]) -> None:
-        """Store edited deployment facts through the writer."""
-
-        def save(store):
-            for folder, facts in values.items():
-                store.set_deployment(folder, **{k: v for k, v in facts.items()})
-            return len(values)
-
-        self.controller.submit(
-            save, on_done=lambda n: self.statusBar().showMessage(f"Saved {n} deployments", 6000)
-        )
-
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
         """Open a folder (its catalog is created on first open)."""
@@ -608,229 +496,6 @@ class MainWindow(QMainWindow):
         row = self.grid_model.row_of_image(current) if current is not None else None
         self.set_current_row(row if row is not None else 0)
         self._update_counts()
-
-    # -- current image and selection ---------------------------------------------------------
-    def current_image(self) -> int | None:
-        """Image id of the grid's current item."""
-        idx = self.grid.currentIndex()
-        return self.grid_model.image_id(idx.row()) if idx.isValid() else None
-
-    def selected_rows(self) -> np.ndarray:
-        """Selected grid rows, read from the selection's ranges (no per-item objects)."""
-        parts = [np.arange(r.top(), r.bottom() + 1) for r in self.grid.selectionModel().selection()]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-
-    def selected_images(self) -> list[int]:
-        """Image ids the next action applies to: the selection, or else the current image."""
-        rows = self.selected_rows()
-        model = self.grid_model
-        if len(rows) and model.snap is not None:
-            rows = rows[rows < len(model.rows)]
-            ids = [int(i) for i in model.snap.ids[model.rows[rows]]]
-        else:
-            ids = []
-        if not ids and (cur := self.current_image()) is not None:
-            ids = [cur]
-        return ids
-
-    def set_current_row(self, row: int) -> None:
-        """Make ``row`` current and the only selected item."""
-        if self.grid_model.rowCount() == 0:
-            self._show_panel(None)
-            return
-        row = max(0, min(row, self.grid_model.rowCount() - 1))
-        idx = self.grid_model.index(row)
-        self.grid.selectionModel().setCurrentIndex(
-            idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
-        )
-        self.grid.scrollTo(idx)
-
-    def step(self, delta: int) -> None:
-        """Go to the next (or previous) image in the grid's order."""
-        idx = self.grid.currentIndex()
-        self.set_current_row((idx.row() if idx.isValid() else -1) + delta)
-
-    def _on_grid_current_changed(self, current, _previous) -> None:
-        image_id = self.grid_model.image_id(current.row()) if current.isValid() else None
-        self._show_panel(image_id)
-
-    def _show_panel(self, image_id: int | None) -> None:
-        c = self.controller
-        if image_id is None or c.reader is None:
-            self.panel.show_image("No image", "", [], None, None)
-            self.viewer.show_image(None)
-            self.strip_model.set_view(
-                c.snapshot, np.zeros(0, np.int64)
-            ) if c.snapshot is not None else None
-            return
-        info = c.image_info(image_id)
-        labels = ", ".join(
-            (c.name_of(o.species_key) or o.observation_type) + (f" ×{o.count}" if o.count else "")
-            + (" (model)" if o.classification_method == "machine" else "")
-            for o in info["labels"]
-        )  # fmt: skip
-        burst = (
-            f" — burst frame {info['frame']}/{info['frames']}" if info["burst"] is not None else ""
-        )
-        title = f"<b>{info['path']}</b><br>{info['datetime'] or 'no capture time'}{burst}"
-        if info["status"] != "ok":
-            title += (
-                f"<br><span style='color:#c03030'>{info['status']}: {info['detail'] or ''}</span>"
-            )
-        suggestions = [(k, c.name_of(k), s) for k, s in info["suggestions"]]
-        count = info["labels"][0].count if info["labels"] else None
-        self.panel.show_image(title, labels, suggestions, info["empty_score"], count)
-        if self.viewer.path != os.path.join(c.root or "", *info["path"].split("/")):
-            self.viewer.show_image(os.path.join(c.root or "", *info["path"].split("/")))
-        boxes = c.reader.detections([image_id]).get(image_id, [])
-        self.viewer.set_boxes([
-            (*d.bbox, f"{d.category} {d.conf:.0%}" + (f" · {d.classifications[0][0]}" if d.classifications else ""))
-            for d in boxes if d.bbox is not None and d.bbox != (0.0, 0.0, 1.0, 1.0)
-        ])  # fmt: skip
-        self._show_strip(image_id, info["burst"])
-
-    def _show_strip(self, image_id: int, burst: int | None) -> None:
-        snap = self.controller.snapshot
-        if snap is None:
-            return
-        rows = (
-            np.nonzero(snap.seq == burst)[0]
-            if burst is not None
-            else np.array([snap.row_of(image_id)], np.int64)
-        )
-        if not (
-            len(rows) == len(self.strip_model.rows) and np.array_equal(rows, self.strip_model.rows)
-        ):
-            self.strip_model.set_view(snap, rows)
-        r = self.strip_model.row_of_image(image_id)
-        if r is not None:
-            self.strip.setCurrentIndex(self.strip_model.index(r))
-
-    def _on_strip_clicked(self, index) -> None:
-        image_id = self.strip_model.image_id(index.row())
-        row = self.grid_model.row_of_image(image_id) if image_id is not None else None
-        if row is not None:
-            self.set_current_row(row)
-
-    def _update_selection_label(self) -> None:
-        n = sum(r.height() for r in self.grid.selectionModel().selection())
-        self.selection_label.setText(f"  {n} selected" if n > 1 else "")
-
-    def _update_counts(self) -> None:
-        c = self.controller.counts()
-        self.counts_label.setText(
-            f"{c['labeled']} labeled · {c['unlabeled']} unlabeled · {c['blank']} blank · "
-            f"{c['auto_accepted']} auto-accepted · showing {self.grid_model.rowCount()}"
-        )
-
-    # -- actions -----------------------------------------------------------------------------
-    def _after_label(self, advance: bool):
-        def done(_record) -> None:
-            if advance:
-                self.step(1)
-
-        return done
-
-    def set_species(self, key: str, advance: bool | None = None) -> None:
-        """Label the selection (or the current image) with a species key."""
-        ids = self.selected_images()
-        if advance is None:
-            advance = len(ids) == 1
-        self.controller.label("set_species", ids, key, on_done=self._after_label(advance))
-
-    def accept_suggestion(self, rank: int, advance: bool | None = None) -> None:
-        """Accept each selected image's own rank-k suggestion."""
-        ids = self.selected_images()
-        if advance is None:
-            advance = len(ids) == 1
-        self.controller.label("accept_suggestion", ids, rank, on_done=self._after_label(advance))
-
-    def accept_top_and_next(self) -> None:
-        """Enter: accept the top suggestion and move on."""
-        self.accept_suggestion(1, advance=True)
-
-    def burst_majority(self) -> None:
-        """Give each touched burst its majority species."""
-        self.controller.label("burst_majority", self.selected_images())
-
-    def label_bursts(self) -> None:
-        """Give whole bursts the current image's first label."""
-        cur = self.current_image()
-        snap = self.controller.snapshot
-        if cur is None or snap is None:
-            return
-        label = snap.label[snap.row_of(cur)]
-        if label is None:
-            self.statusBar().showMessage(
-                "Label this image first; Ctrl+B then copies it to whole bursts", 6000
-            )
-            return
-        self.controller.label("label_bursts", self.selected_images(), label)
-
-    def select_burst(self) -> None:
-        """Select every frame of the current image's burst that the grid shows."""
-        cur = self.current_image()
-        snap = self.controller.snapshot
-        if cur is None or snap is None:
-            return
-        seq = snap.seq[snap.row_of(cur)]
-        if seq < 0:
-            return
-        sel = self.grid.selectionModel()
-        sel.clearSelection()
-        for r in np.nonzero(snap.seq == seq)[0]:
-            row = self.grid_model._pos[r]
-            if row >= 0:
-                sel.select(
-                    self.grid_model.index(int(row)), QItemSelectionModel.SelectionFlag.Select
-                )
-
-    def clear_labels(self) -> None:
-        """Remove the labels of the selection."""
-        self.controller.label("clear", self.selected_images())
-
-    def _on_panel_species_chosen(self, key: str, additional: bool) -> None:
-        ids = self.selected_images()
-        if additional:
-            self.controller.label("add_species", ids, key)
-        else:
-            self.set_species(key, advance=len(ids) == 1)
-
-    def _on_panel_new_species_requested(self, name: str, additional: bool) -> None:
-        def added(key: str) -> None:
-            self.statusBar().showMessage(f"Added “{name}” to the species list", 8000)
-            self._on_panel_species_chosen(key, additional)
-
-        self.controller.add_species(name, on_done=added)
-
-    def _on_panel_count_changed(self, count: int) -> None:
-        self.controller.label("set_count", self.selected_images(), count or None)
-
-    def _on_adjustments_changed(self) -> None:
-        self.viewer.set_adjustments(self.brightness.value() / 200, self.contrast.value() / 100)
-
-    def show_history(self) -> None:
-        """Show the current image's label history."""
-        cur = self.current_image()
-        if cur is None:
-            return
-        self.history_model.set_history(self.controller.history(cur))
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Label history")
-        view = QTableView(dialog)
-        view.setModel(self.history_model)
-        view.horizontalHeader().setStretchLastSection(True)
-        view.resizeColumnsToContents()
-        lay = QHBoxLayout(dialog)
-        lay.addWidget(view)
-        dialog.resize(820, 320)
-        self.history_dialog = dialog
-        dialog.show()
-
-    def show_help(self) -> None:
-        """The keyboard overlay."""
-        self.help_dialog = HotkeyHelpDialog(self.hotkeys, self)
-        self.help_dialog.show()
 
     # -- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802

@@ -215,7 +215,8 @@ def export_camtrapdp(
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\r\n")
             w.writerow(header)
-            w.writerows(body)
+            for row in body:  # row by row: a background export never holds the interpreter long
+                w.writerow(row)
         os.replace(tmp, out / f"{name}.csv")
     all_times = sorted(times.values())
     meta = store.get_meta("camtrapdp_project", {}) or {}

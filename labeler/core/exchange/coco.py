@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Generator
-from pathlib import Path
 
 from labeler.core.exchange.csv_io import corrected_time
+from labeler.core.exchange.jsonout import write_json_streamed
 from labeler.core.store import Store
 
 
@@ -60,19 +59,13 @@ def export_coco(store: Store, out: str | os.PathLike[str]) -> Generator[int, Non
         n += 1
         if n % 20000 == 0:
             yield n
-    data = {
-        "info": {
-            "version": "1.0",
-            "description": "exported by camtrap-labeler",
-            "date_created": dt.date.today().isoformat(),
-        },  # fmt: skip
+    head = {"info": {"version": "1.0", "description": "exported by camtrap-labeler",
+                     "date_created": dt.date.today().isoformat()}}  # fmt: skip
+    write_json_streamed(out, head, {
         "images": images,
         "categories": [{"id": cid, "name": names[k]} for k, cid in categories.items()],
         "annotations": annotations,
-    }
-    tmp = Path(f"{os.fspath(out)}.partial")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, out)
+    })  # fmt: skip
     yield n
     return {
         "images": len(images),

@@ -15,6 +15,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labeler.core.exchange.jsonout import write_json_streamed
 from labeler.core.exchange.paths import UnsafePath, safe_relative
 from labeler.core.store import Detection, Store
 
@@ -149,7 +150,7 @@ def export_megadetector(
         n += 1
         if n % 20000 == 0:
             yield n
-    data = {
+    head = {
         "info": {
             "format_version": "1.4",
             "classifier": version,
@@ -166,10 +167,7 @@ def export_megadetector(
             cid: (species[k].scientific_name or k) if k in species else k
             for k, cid in class_ids.items()
         },
-        "images": images,
     }
-    tmp = Path(f"{os.fspath(out)}.partial")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, out)
+    write_json_streamed(out, head, {"images": images})
     yield n
     return {"images": n, "path": os.fspath(out), "classes": len(class_ids)}

@@ -199,7 +199,12 @@ class StoreBase:
         with self._lock:
             cur = self.conn.execute(sql, params)
             cur.row_factory = sqlite3.Row
-            return cur.fetchall()
+            # In chunks: a single fetchall of 100,000 rows never lets other threads run (the
+            # window's among them), while a Python loop hands the interpreter over in between.
+            rows: list[sqlite3.Row] = []
+            while chunk := cur.fetchmany(2000):
+                rows.extend(chunk)
+            return rows
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         """Run a read query and return the first column of the first row (or None)."""
