@@ -114,7 +114,7 @@ def _previous_accuracy(
         seen = set(model["card"].get("extra", {}).get("trained_on", []))
         new = [i for i, image_id in enumerate(ts.image_ids) if int(image_id) not in seen]
         if not new:
-            return None, "no new labels since the last head"
+            return None, "no new labels since the current head"
         pred = np.array(head.classes)[head.predict_proba(ts.embeddings[new]).argmax(axis=1)]
         truth = np.array(ts.labels, dtype=object)[new]
         return float((pred == truth).mean()), new

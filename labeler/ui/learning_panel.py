@@ -40,8 +40,9 @@ class LearningPanel(QWidget):
     preview_requested = Signal(float)
     accept_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, name_of=None):
         super().__init__(parent)
+        self.name_of = name_of or (lambda key: key)
         self.status = QLabel("No head yet: confirm labels of two or more species (or blank).")
         self.status.setWordWrap(True)
         retrain = QPushButton("Retrain now")
@@ -134,6 +135,7 @@ class LearningPanel(QWidget):
         )
         self.metrics_note.setWordWrap(True)
         tabs = QTabWidget()
+        tabs.setMinimumHeight(240)
         tabs.addTab(self.table, "Per species")
         tabs.addTab(self.confusion_plot, "Confusion")
         tabs.addTab(self.coverage_plot, "Accuracy vs coverage")
@@ -159,6 +161,9 @@ class LearningPanel(QWidget):
         a.addWidget(self.accept, 0, 3)
         a.addWidget(self.accept_status, 1, 0, 1, 4)
 
+        for plot in (self.plot, self.confusion_plot, self.coverage_plot):
+            plot.setMinimumWidth(200)
+        self.table.setMinimumWidth(200)
         layout = QVBoxLayout(self)
         layout.addWidget(head_box)
         layout.addWidget(aa_box)
@@ -173,7 +178,7 @@ class LearningPanel(QWidget):
     def show_head(self, summary: dict) -> None:
         """A retrain finished (kept or not)."""
         acc = summary.get("cv_accuracy")
-        verdict = "now in use" if summary.get("accepted") else "not used"
+        verdict = "now in use" if summary.get("accepted") else "the current model stays"
         self.status.setText(
             f"Head on {summary.get('labels', 0)} confirmed labels, classes: {', '.join(summary.get('classes', [])) or '-'}.\n"
             f"Cross-validated accuracy {acc if acc is not None else '-'}; {verdict}: {summary.get('reason', '')}"
@@ -185,14 +190,20 @@ class LearningPanel(QWidget):
         self.table.setRowCount(len(rows))
         for r, c in enumerate(sorted(rows, key=lambda c: -c.support)):
             for col, value in enumerate(
-                [c.label, f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}", str(c.support)]
+                [
+                    self.name_of(c.label),
+                    f"{c.precision:.2f}",
+                    f"{c.recall:.2f}",
+                    f"{c.f1:.2f}",
+                    str(c.support),
+                ]
             ):
                 self.table.setItem(r, col, QTableWidgetItem(value))
         cm = np.asarray(ev.confusion, float)
         if cm.size:
             norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
             self.confusion.setImage(norm.T, levels=(0, 1))
-            ticks = [(i + 0.5, lab[:14]) for i, lab in enumerate(ev.labels)]
+            ticks = [(i + 0.5, self.name_of(lab)[:14]) for i, lab in enumerate(ev.labels)]
             self.confusion_plot.getAxis("bottom").setTicks([ticks])
             self.confusion_plot.getAxis("left").setTicks([ticks])
         cov = [(c, a) for _t, c, a in ev.coverage if not math.isnan(a)]

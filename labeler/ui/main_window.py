@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
     QToolBar,
@@ -153,7 +154,7 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.grid)
         split.addWidget(right)
-        split.setSizes([760, 740])
+        split.setSizes([700, 600])
         self.setCentralWidget(split)
         self.panel = SuggestionPanel(self.species_model, self)
         dock = QDockWidget("Decision", self)
@@ -172,13 +173,17 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
         p.majority_requested.connect(self.burst_majority)
         p.history_requested.connect(self.show_history)
         p.done_typing.connect(lambda: self.grid.setFocus())
-        self.learning_panel = LearningPanel(self)
+        self.learning_panel = LearningPanel(self, name_of=self.controller.name_of)
         ldock = QDockWidget("Learning", self)
         ldock.setObjectName("learning")
-        ldock.setWidget(self.learning_panel)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.learning_panel)
+        scroll.setWidgetResizable(True)
+        ldock.setWidget(scroll)
         ldock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, ldock)
         self.tabifyDockWidget(dock, ldock)
+        self.resizeDocks([dock], [400], Qt.Orientation.Horizontal)
         dock.raise_()
         self.learning_dock = ldock
         self._connect_learning()
@@ -244,9 +249,10 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
         self.cancel_button.setVisible(False)
         self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cancel_button.clicked.connect(self.controller.cancel_jobs)
-        for w in (self.counts_label, self.selection_label):
-            sb.addWidget(w)
+        # Counts and the saved state stay visible while messages come and go on the left.
         for w in (
+            self.counts_label,
+            self.selection_label,
             self.progress_label,
             self.progress,
             self.cancel_button,

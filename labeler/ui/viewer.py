@@ -7,6 +7,7 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
@@ -161,8 +162,9 @@ class ImageViewer(QGraphicsView):
             rect.setData(0, "box")
             text = self.scene().addSimpleText(caption)
             text.setBrush(QColor("#ffcc00"))
-            text.setScale(max(1.0, w / 1200))
-            text.setPos(x * w, max(0, y * h - 18 * text.scale()))
+            # Captions keep their screen size whatever the zoom.
+            text.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            text.setPos(x * w, y * h)
             text.setData(0, "box")
 
     def fit(self) -> None:
