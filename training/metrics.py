@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class Evaluation:
     coverage: list[tuple[float, float, float]]
     coverage_at_target: float
     target: float
+    coverage_by_class: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """Plain JSON-ready dict."""
@@ -104,7 +105,14 @@ def evaluate(
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         reports.append(ClassReport(c, float(prec), float(rec), float(f1), int(cm[i, :].sum())))
+    pred_arr = np.array(pred, dtype=object)
+    by_class = {
+        c: coverage_curve(conf[pred_arr == c], correct[pred_arr == c], steps=51)
+        for c in labels
+        if n and (pred_arr == c).any()
+    }
     return Evaluation(
+        coverage_by_class=by_class,
         n=n,
         top1=float(correct.mean()) if n else float("nan"),
         top5=float(np.mean([t in s for t, s in zip(truth, top5, strict=True)]))

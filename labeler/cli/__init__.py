@@ -8,7 +8,7 @@ from pathlib import Path
 
 from labeler.cli.common import VERBS
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance")
+VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species")
 
 
 def _load_verbs(sub: argparse._SubParsersAction) -> None:

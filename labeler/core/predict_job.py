@@ -161,3 +161,24 @@ def suggestion_view(
     ids = list(by_image)
     tops = topk(np.stack([by_image[i] for i in ids]), mlabels, labels, k)
     return dict(zip(ids, tops, strict=True))
+
+
+def refresh_suggestions(store: Store, model_id: int | None = None) -> int:
+    """Recompute the stored top-k of a model over the current species list (after species were
+    added, hidden or shown); returns the number of images updated."""
+    model = (
+        next((m for m in store.models() if m["id"] == model_id), None)
+        if model_id
+        else store.active_model()
+    )
+    if model is None:
+        return 0
+    probs = store.stored_probs(model["id"])
+    if not probs:
+        return 0
+    ids = list(probs)
+    tops = topk(
+        np.stack([probs[i] for i in ids]), model["card"]["labels"], project_labels(store), TOP_K
+    )
+    store.replace_topk(model["id"], dict(zip(ids, tops, strict=True)))
+    return len(ids)

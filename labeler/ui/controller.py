@@ -76,6 +76,7 @@ class ProjectController(QObject):
         self._scan_started = 0.0
         self._scan_id: int | None = None
         self._predicting_model: int | None = None
+        self.view_tops: dict[int, list[tuple[str, float]]] | None = None
         self.generation = 0
         self.after_predict: Callable[[], None] | None = None
         self._changed_since_backup = False
@@ -156,6 +157,7 @@ class ProjectController(QObject):
             self.reader.close()
         self.writer = self.reader = self.session = None
         self.snapshot = None
+        self.view_tops = None
         self._callbacks.clear()
 
     def close(self, timeout_s: float = 60.0) -> bool:
@@ -437,6 +439,29 @@ class ProjectController(QObject):
 
         self.runner.start(jobs.empty_score_job, self.db_path, self._predicting_model, on_return=self._current(scored),
                           on_error=self._job_error("prediction"))  # fmt: skip
+
+    def set_burst_view(self, on: bool) -> None:
+        """Show suggestions averaged over each burst (on) or per frame (off)."""
+        if self.db_path is None or self.model_id is None:
+            return
+        if not on:
+            self.view_tops = None
+            self.reload_snapshot()
+            return
+
+        def ready(view: dict) -> None:
+            self.view_tops = view
+            if self.snapshot is not None:
+                tops = {i: (t[0][0], t[0][1], None) for i, t in view.items() if t}
+                for image_id, (label, score, _e) in tops.items():
+                    r = self.snapshot.row_of(image_id)
+                    if r is not None:
+                        self.snapshot.top_label[r], self.snapshot.top_score[r] = label, score
+                self.predictions_changed.emit(list(view))
+
+        self.runner.start(
+            jobs.burst_view_job, self.db_path, self.model_id, on_return=self._current(ready)
+        )
 
     def apply_head(self) -> None:
         """Apply the active head to every image (after new images were predicted)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -62,25 +63,71 @@ def sequences(keys: list[str]) -> list[QKeySequence]:
 
 
 class HotkeyHelpDialog(QDialog):
-    """The help overlay: every action and its keys."""
+    """The help overlay: every action and its keys; keys can be edited and saved."""
 
-    def __init__(self, hotkeys: dict[str, list[str]], parent=None):
+    hotkeys_changed = Signal(dict)
+
+    def __init__(
+        self, hotkeys: dict[str, list[str]], parent=None, settings: QSettings | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
+        self.settings = settings
+        self.actions = list(hotkeys)
         table = QTableWidget(len(hotkeys), 2, self)
-        table.setHorizontalHeaderLabels(["Keys", "Action"])
+        table.setHorizontalHeaderLabels(["Keys (edit; separate alternatives with ;)", "Action"])
         table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for row, (action, keys) in enumerate(hotkeys.items()):
-            table.setItem(row, 0, QTableWidgetItem("  or  ".join(keys)))
-            table.setItem(row, 1, QTableWidgetItem(DESCRIPTIONS.get(action, action)))
+            table.setItem(row, 0, QTableWidgetItem("; ".join(keys)))
+            desc = QTableWidgetItem(DESCRIPTIONS.get(action, action))
+            desc.setFlags(desc.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(row, 1, desc)
         table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnToContents(0)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.message = QLabel("")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+                                   | QDialogButtonBox.StandardButton.RestoreDefaults, self)  # fmt: skip
+        buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self.restore_defaults
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(table)
+        layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(620, 640)
+        self.resize(680, 660)
         self.setWindowModality(Qt.WindowModality.NonModal)
         self.table = table
+
+    def edited(self) -> tuple[dict[str, list[str]], list[str]]:
+        """Keys per action as typed, and the texts that are not key sequences."""
+        out, bad = {}, []
+        for row, action in enumerate(self.actions):
+            texts = [t.strip() for t in self.table.item(row, 0).text().split(";") if t.strip()]
+            for t in texts:
+                if QKeySequence(t).isEmpty() or QKeySequence(t).toString() == "":
+                    bad.append(t)
+            out[action] = texts
+        return out, bad
+
+    def save(self) -> None:
+        """Store the edited keys in the settings and apply them."""
+        keys, bad = self.edited()
+        if bad:
+            self.message.setText(f"Not a key: {', '.join(bad)}")
+            return
+        if self.settings is not None:
+            for action, texts in keys.items():
+                self.settings.setValue(f"hotkeys/{action}", ";".join(texts))
+        self.message.setText("Saved.")
+        self.hotkeys_changed.emit(keys)
+
+    def restore_defaults(self) -> None:
+        """Forget the user's keys."""
+        if self.settings is not None:
+            self.settings.remove("hotkeys")
+        defaults = load_hotkeys(None)
+        for row, action in enumerate(self.actions):
+            self.table.item(row, 0).setText("; ".join(defaults.get(action, [])))
+        self.hotkeys_changed.emit(defaults)

@@ -170,3 +170,11 @@ def export_job(
         else:
             raise ValueError(f"unknown export {kind!r}")
         return (yield from gen)
+
+
+def burst_view_job(db_path: str, model_id: int, *, should_stop: Callable[[], bool]) -> dict:
+    """Top-k of every image averaged over its burst (Norouzzadeh et al. S.3)."""
+    from labeler.core.predict_job import suggestion_view
+
+    with Store(db_path, readonly=True) as store:
+        return suggestion_view(store, [model_id], bursts=True)

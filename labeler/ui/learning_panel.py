@@ -35,6 +35,7 @@ class LearningPanel(QWidget):
     retrain_every_changed = Signal(int)
     imbalance_changed = Signal(str)
     review_toggled = Signal(bool)
+    strategy_changed = Signal(str)
     fine_tune_requested = Signal(str, int)
     cancel_requested = Signal()
     preview_requested = Signal(float)
@@ -65,6 +66,13 @@ class LearningPanel(QWidget):
         )
         self.review = QCheckBox("Review mode: most useful image next (R)")
         self.review.toggled.connect(self.review_toggled.emit)
+        self.strategy = QComboBox()
+        for text, key in (("smallest margin", "margin"), ("highest entropy", "entropy"),
+                          ("least confidence", "least_confidence"), ("random (for comparison)", "random")):  # fmt: skip
+            self.strategy.addItem(text, key)
+        self.strategy.currentIndexChanged.connect(
+            lambda _i: self.strategy_changed.emit(self.strategy.currentData())
+        )
         head_box = QGroupBox("Instant learning")
         g = QGridLayout(head_box)
         g.addWidget(self.status, 0, 0, 1, 3)
@@ -77,6 +85,8 @@ class LearningPanel(QWidget):
         g.addWidget(QLabel("imbalance"), 2, 1)
         g.addWidget(self.imbalance, 2, 2)
         g.addWidget(self.review, 3, 0, 1, 3)
+        g.addWidget(QLabel("queue order"), 4, 1)
+        g.addWidget(self.strategy, 4, 2)
 
         self.device = QComboBox()
         for d in ("auto", "cpu", "cuda", "mps"):
@@ -126,6 +136,10 @@ class LearningPanel(QWidget):
         self.coverage_plot.setLabel("bottom", "share of images accepted (coverage)")
         self.coverage_plot.setLabel("left", "accuracy")
         self.coverage_curve = self.coverage_plot.plot([], [], pen=pg.mkPen("#2060c0", width=2))
+        self.coverage_species = QComboBox()
+        self.coverage_species.addItem("all species", None)
+        self.coverage_species.currentIndexChanged.connect(lambda _i: self._draw_coverage())
+        self._evaluation = None
         self.target_line = pg.InfiniteLine(
             pos=0.966, angle=0, pen=pg.mkPen("#d08000", style=Qt.PenStyle.DashLine)
         )
@@ -138,7 +152,12 @@ class LearningPanel(QWidget):
         tabs.setMinimumHeight(240)
         tabs.addTab(self.table, "Per species")
         tabs.addTab(self.confusion_plot, "Confusion")
-        tabs.addTab(self.coverage_plot, "Accuracy vs coverage")
+        coverage_tab = QWidget()
+        cl = QVBoxLayout(coverage_tab)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.coverage_species)
+        cl.addWidget(self.coverage_plot)
+        tabs.addTab(coverage_tab, "Accuracy vs coverage")
 
         self.target = QDoubleSpinBox()
         self.target.setRange(50.0, 99.9)
@@ -206,14 +225,34 @@ class LearningPanel(QWidget):
             ticks = [(i + 0.5, self.name_of(lab)[:14]) for i, lab in enumerate(ev.labels)]
             self.confusion_plot.getAxis("bottom").setTicks([ticks])
             self.confusion_plot.getAxis("left").setTicks([ticks])
-        cov = [(c, a) for _t, c, a in ev.coverage if not math.isnan(a)]
-        if cov:
-            xs, ys = zip(*cov, strict=True)
-            self.coverage_curve.setData(list(xs), list(ys))
+        self._evaluation = ev
+        chosen = self.coverage_species.currentData()
+        self.coverage_species.blockSignals(True)
+        self.coverage_species.clear()
+        self.coverage_species.addItem("all species", None)
+        for label in ev.coverage_by_class:
+            self.coverage_species.addItem(self.name_of(label), label)
+        index = self.coverage_species.findData(chosen)
+        self.coverage_species.setCurrentIndex(max(index, 0))
+        self.coverage_species.blockSignals(False)
+        self._draw_coverage()
         self.metrics_note.setText(
             f"Cross-validated on {ev.n} verified labels: top-1 {ev.top1:.1%}, top-5 {ev.top5:.1%}; "
             f"{ev.coverage_at_target:.0%} of them could be accepted at {ev.target:.1%} accuracy."
         )
+
+    def _draw_coverage(self) -> None:
+        ev = self._evaluation
+        if ev is None:
+            return
+        label = self.coverage_species.currentData()
+        curve = ev.coverage if label is None else ev.coverage_by_class.get(label, [])
+        cov = [(c, a) for _t, c, a in curve if not math.isnan(a)]
+        if cov:
+            xs, ys = zip(*cov, strict=True)
+            self.coverage_curve.setData(list(xs), list(ys))
+        else:
+            self.coverage_curve.setData([], [])
 
     def show_progress(self, e) -> None:
         """Live fine-tuning progress."""

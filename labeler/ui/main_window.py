@@ -340,6 +340,10 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
                            ("history", "Label &history")):  # fmt: skip
             self.actions_by_name[name].setText(text)
             v.addAction(self.actions_by_name[name])
+        v.addSeparator()
+        self.burst_view_action = v.addAction("Suggestions averaged over each &burst")
+        self.burst_view_action.setCheckable(True)
+        self.burst_view_action.toggled.connect(self.controller.set_burst_view)
         h = m.addMenu("&Help")
         self.actions_by_name["help"].setText("&Keyboard shortcuts")
         h.addAction(self.actions_by_name["help"])

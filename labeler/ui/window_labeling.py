@@ -234,5 +234,14 @@ class LabelingActionsMixin:
 
     def show_help(self) -> None:
         """The keyboard overlay."""
-        self.help_dialog = HotkeyHelpDialog(self.hotkeys, self)
+        self.help_dialog = HotkeyHelpDialog(self.hotkeys, self, self.settings)
+        self.help_dialog.hotkeys_changed.connect(self.apply_hotkeys)
         self.help_dialog.show()
+
+    def apply_hotkeys(self, keys: dict) -> None:
+        """Use new key sequences for the window's actions."""
+        from labeler.ui.hotkeys import sequences
+
+        self.hotkeys.update(keys)
+        for name, action in self.actions_by_name.items():
+            action.setShortcuts(sequences(self.hotkeys.get(name, [])))

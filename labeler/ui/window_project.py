@@ -19,6 +19,7 @@ class ProjectFeaturesMixin:
         lp.retrain_every_changed.connect(lambda n: setattr(lc, "retrain_every", n))
         lp.imbalance_changed.connect(lambda k: setattr(lc, "imbalance", k))
         lp.review_toggled.connect(self.set_review_mode)
+        lp.strategy_changed.connect(self._on_learning_strategy_changed)
         lp.fine_tune_requested.connect(lc.start_fine_tune)
         lp.cancel_requested.connect(lc.cancel_fine_tune)
         lp.preview_requested.connect(lc.preview_auto_accept)
@@ -31,6 +32,11 @@ class ProjectFeaturesMixin:
         lc.review_ready.connect(
             lambda _order: self.apply_filter() if self.spec.order == "review" else None
         )
+
+    def _on_learning_strategy_changed(self, strategy: str) -> None:
+        self.learning.strategy = strategy
+        if self.spec.order == "review":
+            self.learning.compute_review()
 
     def _on_learning_head_updated(self, summary: dict) -> None:
         self.learning_panel.show_head(summary)

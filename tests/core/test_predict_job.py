@@ -145,3 +145,43 @@ def test_default_model_suggests_real_species_for_the_shared_test_images(
     assert "African elephant" in elephant
     blank = {r["path"]: float(r["empty_score"]) for r in rows if r["rank"] == "1"}
     assert blank["blank.jpg"] > np.median(list(blank.values()))
+
+
+def test_hiding_a_species_moves_its_mass_to_other_and_new_species_become_suggestible(
+    tmp_path, card_folder, capsys
+):
+    model = make_tiny_model(tmp_path / "m")
+    db = str(tmp_path / "c.sqlite")
+    assert main(["predict", str(card_folder), "--db", db, "--model", str(model), "--json"]) == 0
+    capsys.readouterr()
+    with Store(db) as store:
+        model_id = store.active_model()["id"]
+        image = store.image_ids_by_path()["cam/IMG_0000.JPG"]
+        top = store.topk(model_id, image)
+    hidden = next(k for k, _ in top if k not in ("other",))
+    assert (
+        main(
+            [
+                "species",
+                str(card_folder),
+                "--db",
+                db,
+                "--hide",
+                hidden,
+                "--add",
+                "Striped polecat",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["added"] == ["striped_polecat"] and data["suggestions_refreshed"] == 8
+    with Store(db) as store:
+        after = dict(store.topk(model_id, image))
+        assert hidden not in after
+        assert after.get("other", 0) >= dict(top).get(hidden, 0) - 1e-6
+        shown = {s.key: s.active for s in store.species()}
+        assert shown[hidden] is False and shown["striped_polecat"] is True
+    with pytest.raises(SystemExit, match="no species with key"):
+        main(["species", str(card_folder), "--db", db, "--hide", "no_such_key"])

@@ -138,3 +138,11 @@ def test_review_queue_puts_uncertain_frames_first_and_spreads_over_bursts():
     assert uncertainty(probs, "entropy")[0] > uncertainty(probs, "entropy")[3]
     rnd = review_order(probs, bursts, strategy="random", seed=1)
     assert sorted(rnd.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_coverage_curves_exist_per_species_and_overall():
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.45, 0.55]])
+    ev = evaluate(probs, ["a", "b"], ["a", "b", "b", "a"])
+    assert set(ev.coverage_by_class) == {"a", "b"}
+    t0 = ev.coverage_by_class["b"][0]
+    assert t0[1] == 1.0 and t0[2] == 0.5  # at threshold 0 all "b" predictions, half right

@@ -141,3 +141,64 @@ def test_item_models_pass_the_model_tester(qtmodeltester, window):
     win.controller.label("set_species", [int(win.controller.snapshot.ids[0])], "red_fox")
     win.history_model.set_history(win.controller.history(int(win.controller.snapshot.ids[0])))
     qtmodeltester.check(win.history_model)
+
+
+def test_dragging_across_tiles_selects_them_all(qtbot, window):
+    win = window
+    grid = win.grid
+    win.grid.selectionModel().clearSelection()
+    start = grid.visualRect(win.grid_model.index(0)).center()
+    end = grid.visualRect(win.grid_model.index(4)).center()
+    qtbot.mousePress(grid.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    move = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(end), QPointF(grid.viewport().mapToGlobal(end)),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(grid.viewport(), move)
+    qtbot.mouseRelease(grid.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    # A rubber band: every tile the rectangle from tile 0 to tile 4 touches is selected.
+    selected = set(win.selected_images())
+    ends = {win.grid_model.image_id(0), win.grid_model.image_id(4)}
+    assert ends <= selected and len(selected) >= 3
+
+
+def test_hotkeys_can_be_changed_from_the_help_overlay(qtbot, window):
+    win = window
+    win.show_help()
+    dialog = win.help_dialog
+    row = dialog.actions.index("blank")
+    dialog.table.item(row, 0).setText("K")
+    dialog.save()
+    assert win.settings.value("hotkeys/blank") == "K"
+    _go_to(win, "A/IMG_0000.JPG")
+    qtbot.keyClick(win.grid, Qt.Key.Key_K)
+    _wait_saved(qtbot, win)
+    assert _labels(win)["IMG_0000.JPG"] == ["blank"]
+    dialog.table.item(row, 0).setText("Ctrl+Nonsense+")
+    dialog.save()
+    assert "Not a key" in dialog.message.text()
+    dialog.restore_defaults()
+    assert win.settings.value("hotkeys/blank") is None
+    dialog.close()
+
+
+def test_suggestions_can_be_averaged_over_each_burst(qtbot, window):
+    win = window
+    _go_to(win, "A/IMG_0000.JPG")
+    with qtbot.waitSignal(win.controller.predictions_changed, timeout=10000):
+        win.burst_view_action.setChecked(True)
+    snap = win.controller.snapshot
+    frames = [
+        snap.row_of(i)
+        for i, p in zip(snap.ids, snap.paths, strict=True)
+        if p.startswith("A/IMG_000")
+    ]
+    assert len({round(float(snap.top_score[r]), 6) for r in frames}) == 1, (
+        "one burst, one averaged suggestion"
+    )
+    assert win.panel.suggestions.rowCount() == 5
+    with qtbot.waitSignal(win.controller.snapshot_loaded, timeout=10000):
+        win.burst_view_action.setChecked(False)
+    assert win.controller.view_tops is None
