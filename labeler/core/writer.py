@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import queue
-import sqlite3
 import threading
 import time
 import traceback
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from labeler.core.store import Store
+from labeler.core.store import TRANSIENT_WRITE_ERRORS, Store
 
 RETRY_DELAYS_S = (0.5, 1, 2, 5, 10)
 LABEL, OTHER = 0, 1
@@ -151,7 +150,7 @@ class CatalogWriter:
         for attempt in itertools.count():
             try:
                 result = job.fn(self.store, *job.args, **job.kwargs)
-            except (sqlite3.OperationalError, OSError) as exc:
+            except TRANSIENT_WRITE_ERRORS as exc:
                 if job.retry and not self._closing.is_set():
                     if self.on_retrying:
                         self.on_retrying(job, str(exc))

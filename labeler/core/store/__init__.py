@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labeler.core.store.base import (
+    TRANSIENT_WRITE_ERRORS,
     DatabaseUnusable,
     ReadOnlyStoreError,
     StoreError,
@@ -22,6 +23,7 @@ class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeM
 
 
 __all__ = [
+    "TRANSIENT_WRITE_ERRORS",
     "ActionRecord",
     "Detection",
     "Observation",

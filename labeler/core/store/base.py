@@ -25,6 +25,11 @@ sqlite3.register_adapter(np.int32, int)
 BACKUPS_KEPT = 5
 
 
+# Errors a write can meet when the disk is full, the media is gone or the file is locked: the
+# writer retries label commits that fail with these.
+TRANSIENT_WRITE_ERRORS = (sqlite3.OperationalError, OSError)
+
+
 class StoreError(Exception):
     """A catalog operation failed in a way the user must be told about."""
 
