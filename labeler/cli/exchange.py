@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from labeler.cli.common import add_common, emit, open_store, verb
+from labeler.core.generators import run_to_end
 
 FORMATS = ("csv", "camtrapdp", "megadetector", "coco")
 
@@ -61,14 +62,6 @@ def _apply_deployments(store, path: str) -> int:
     return len(facts) - len(unknown)
 
 
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 @verb("export")
 def cmd_export(args: argparse.Namespace) -> int:
     """Write an export and print what it contains (and what is missing)."""
@@ -86,21 +79,21 @@ def cmd_export(args: argparse.Namespace) -> int:
             if args.suggestions:
                 if model is None:
                     raise SystemExit("labeler: no predictions yet; run `labeler predict` first")
-                result = _drain(export_suggestions_csv(store, args.out, model["id"]))
+                result = run_to_end(export_suggestions_csv(store, args.out, model["id"]))
             else:
-                result = _drain(
+                result = run_to_end(
                     export_csv(store, args.out, include_unlabeled=not args.labeled_only)
                 )
         elif args.format == "camtrapdp":
             if args.deployments:
                 _apply_deployments(store, args.deployments)
-            result = _drain(export_camtrapdp(store, args.out))
+            result = run_to_end(export_camtrapdp(store, args.out))
         elif args.format == "megadetector":
             if model is None:
                 raise SystemExit("labeler: no predictions yet; run `labeler predict` first")
-            result = _drain(export_megadetector(store, args.out, model["id"]))
+            result = run_to_end(export_megadetector(store, args.out, model["id"]))
         else:
-            result = _drain(export_coco(store, args.out))
+            result = run_to_end(export_coco(store, args.out))
     lines = [f"wrote {args.format} to {args.out}: " + ", ".join(f"{k} {v}" for k, v in result.items()
                                                                if k not in ("path", "problems"))]  # fmt: skip
     lines += [f"note: {p}" for p in result.get("problems", [])]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 
 from labeler.core import media
+from labeler.core.generators import run_to_end
 from labeler.core.scan import ScanBatch, ScanProgress, WalkResult, iter_scan
 from labeler.core.sequences import DEFAULT_GAP_S, group_sequences
 from labeler.core.store import Store
@@ -151,9 +152,4 @@ def run_scan(
 
 def scan_to_end(store: Store, root: str | os.PathLike[str], **kw) -> ScanReport:
     """Run :func:`run_scan` to completion and return its report."""
-    gen = run_scan(store, root, **kw)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(run_scan(store, root, **kw))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inference.models import load_classifier
+from labeler.core.generators import run_to_end
 from labeler.core.ingest import scan_to_end
 from labeler.core.labeling import LabelSession
 from labeler.core.learning import (
@@ -26,14 +27,6 @@ from tests.gen import jpeg_bytes, write
 from tests.models import make_tiny_model
 
 
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 @pytest.fixture
 def project(tmp_path):
     """60 frames in bursts of 3: greenish empty scenes and orange 'animals'."""
@@ -49,7 +42,7 @@ def project(tmp_path):
         truth[name] = "red_fox" if animal else "blank"
     store = Store(tmp_path / "c.sqlite")
     scan_to_end(store, card)
-    _drain(run_predict(store, str(card), load_classifier(make_tiny_model(tmp_path / "m"))))
+    run_to_end(run_predict(store, str(card), load_classifier(make_tiny_model(tmp_path / "m"))))
     yield store, truth
     store.close()
 

@@ -12,19 +12,12 @@ from PIL import Image
 
 from inference.models import load_classifier
 from labeler.cli import main
+from labeler.core.generators import run_to_end
 from labeler.core.ingest import scan_to_end
 from labeler.core.predict_job import run_predict, suggestion_view
 from labeler.core.store import Store
 from tests.gen import jpeg_bytes, write
 from tests.models import make_tiny_model
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def _broken_but_scannable(seed: int = 9) -> bytes:
@@ -52,7 +45,7 @@ def test_every_image_is_predicted_or_its_failure_recorded_when_files_are_bad(tmp
     clf = load_classifier(make_tiny_model(tmp_path / "m"))
     with Store(tmp_path / "c.sqlite") as store:
         scan_to_end(store, card_folder)
-        report = _drain(run_predict(store, str(card_folder), clf, batch_size=4))
+        report = run_to_end(run_predict(store, str(card_folder), clf, batch_size=4))
         assert report.predicted == 8 and report.failed == 1
         model_id = store.active_model()["id"]
         failures = dict(store.prediction_failures(model_id))
@@ -78,15 +71,15 @@ def test_prediction_resumes_without_repeating_work_when_run_again(tmp_path, card
     clf = load_classifier(make_tiny_model(tmp_path / "m"))
     with Store(tmp_path / "c.sqlite") as store:
         scan_to_end(store, card_folder)
-        first = _drain(run_predict(store, str(card_folder), clf))
-        again = _drain(run_predict(store, str(card_folder), clf))
+        first = run_to_end(run_predict(store, str(card_folder), clf))
+        again = run_to_end(run_predict(store, str(card_folder), clf))
         assert first.predicted == 8
         assert again.predicted == 0 and again.failed == 0 and again.already_done == 9
         target = card_folder / "cam" / "IMG_0000.JPG"
         target.write_bytes(jpeg_bytes((96, 72), seed=99))
         os.utime(target, ns=(10**18, 10**18))
         scan_to_end(store, card_folder)
-        third = _drain(run_predict(store, str(card_folder), clf))
+        third = run_to_end(run_predict(store, str(card_folder), clf))
         assert third.predicted == 1, "a changed file is predicted again"
 
 
@@ -95,8 +88,8 @@ def test_burst_averaged_and_ensembled_views_cover_every_predicted_image(tmp_path
     b = load_classifier(make_tiny_model(tmp_path / "b", seed=2))
     with Store(tmp_path / "c.sqlite") as store:
         scan_to_end(store, card_folder)
-        _drain(run_predict(store, str(card_folder), a))
-        _drain(run_predict(store, str(card_folder), b))
+        run_to_end(run_predict(store, str(card_folder), a))
+        run_to_end(run_predict(store, str(card_folder), b))
         ids = [m["id"] for m in store.models()]
         single = suggestion_view(store, ids[:1])
         both = suggestion_view(store, ids, bursts=True)

@@ -10,17 +10,9 @@ from inference.empty import BurstAndSceneScorer, burst_motion
 from inference.models import load_classifier
 from inference.pipeline import PredictedBatch, PredictItem, PredictSummary, predict_batches
 from inference.taxonomy import aggregation_matrix, imagenet_map, load_taxonomy
+from labeler.core.generators import collect
 from tests.gen import jpeg_bytes, write
 from tests.models import make_tiny_model
-
-
-def _run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def test_bad_files_are_reported_per_image_and_the_rest_predicted(tmp_path):
@@ -41,7 +33,7 @@ def test_bad_files_are_reported_per_image_and_the_rest_predicted(tmp_path):
     Image.new("L", (50, 40), 90).save(gray)
     paths = [*good, truncated, corrupt, cmyk, gray, tmp_path / "gone.jpg"]
     items = [PredictItem(i, str(p)) for i, p in enumerate(paths)]
-    events, summary = _run(predict_batches(items, clf, batch_size=4))
+    events, summary = collect(predict_batches(items, clf, batch_size=4))
     batches = [e for e in events if isinstance(e, PredictedBatch)]
     keys = [k for b in batches for k in b.keys]
     failures = dict(f for b in batches for f in b.failures)
@@ -67,7 +59,7 @@ def test_prediction_stops_between_batches_when_cancelled(tmp_path):
         calls["n"] += 1
         return calls["n"] > 1
 
-    events, summary = _run(
+    events, summary = collect(
         predict_batches(items, clf, batch_size=8, should_stop=stop_after_first_batch)
     )
     assert summary.cancelled

@@ -8,18 +8,10 @@ import pytest
 from inference.card import load_card
 from inference.models import load_classifier
 from inference.network import load_headed
+from labeler.core.generators import collect
 from tests.gen import jpeg_bytes, write
 from tests.models import make_tiny_model
 from training.finetune import EpochProgress, TrainingError, fine_tune
-
-
-def _drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def _images(tmp_path, n=24):
@@ -43,7 +35,7 @@ def tiny(tmp_path):
 def test_cpu_fine_tune_reports_progress_checkpoints_and_exports(tmp_path, tiny):
     net, card = tiny
     items = _images(tmp_path)
-    events, result = _drain(
+    events, result = collect(
         fine_tune(
             items[:16],
             items[16:],
@@ -78,7 +70,7 @@ def test_fine_tune_stops_between_steps_when_cancelled(tmp_path, tiny):
         calls["n"] += 1
         return calls["n"] > 2
 
-    events, result = _drain(
+    events, result = collect(
         fine_tune(
             items[:16],
             items[16:],
@@ -100,7 +92,7 @@ def test_fine_tune_needs_two_classes(tmp_path, tiny):
     net, card = tiny
     items = [(p, "blank") for p, _ in _images(tmp_path, 6)]
     with pytest.raises(TrainingError, match="two classes"):
-        _drain(fine_tune(items, [], out_dir=tmp_path, version="x", network=net, base_card=card))
+        collect(fine_tune(items, [], out_dir=tmp_path, version="x", network=net, base_card=card))
 
 
 @pytest.mark.gpu
@@ -110,7 +102,7 @@ def test_cuda_fine_tune_runs_on_the_gpu_when_one_is_present(tmp_path, tiny):
         pytest.skip("no CUDA device on this machine")
     net, card = tiny
     items = _images(tmp_path)
-    _events, result = _drain(
+    _events, result = collect(
         fine_tune(
             items[:16],
             items[16:],

@@ -16,17 +16,10 @@ from labeler.core.exchange.csv_io import (
     import_csv,
     uncell,
 )
+from labeler.core.generators import run_to_end
 from labeler.core.ingest import scan_to_end
 from labeler.core.labeling import LabelSession
 from labeler.core.store import Store
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def _read(path):
@@ -43,7 +36,7 @@ def _labels(path) -> list[tuple]:
 def test_csv_has_the_documented_columns_and_one_row_per_observation(project, tmp_path):
     store, _ = project
     out = tmp_path / "labels.csv"
-    result = _drain(export_csv(store, out))
+    result = run_to_end(export_csv(store, out))
     rows = _read(out)
     assert list(rows[0]) == COLUMNS
     assert result["rows"] == len(rows) == 14  # 13 images, one with two species
@@ -69,7 +62,7 @@ def test_formulas_are_neutralised_and_numbers_stay_numeric():
 def test_suggestions_csv_has_top5_per_image(project, tmp_path):
     store, _ = project
     out = tmp_path / "s.csv"
-    _drain(export_suggestions_csv(store, out, store.active_model()["id"]))
+    run_to_end(export_suggestions_csv(store, out, store.active_model()["id"]))
     rows = _read(out)
     assert len(rows) == 13
     assert rows[0]["suggestion_1"] == "Red fox" and float(rows[0]["score_1"]) == 0.7
@@ -79,13 +72,13 @@ def test_suggestions_csv_has_top5_per_image(project, tmp_path):
 def test_round_trip_into_a_fresh_project_gives_identical_labels(project, tmp_path):
     store, card = project
     first = tmp_path / "first.csv"
-    _drain(export_csv(store, first))
+    run_to_end(export_csv(store, first))
     with Store(tmp_path / "fresh.sqlite") as fresh:
         scan_to_end(fresh, card)
         report = import_csv(fresh, first)
         assert report.images_updated == 7 and not report.refused and not report.unmatched
         second = tmp_path / "second.csv"
-        _drain(export_csv(fresh, second))
+        run_to_end(export_csv(fresh, second))
     assert _labels(first) == _labels(second)
 
 
@@ -162,13 +155,13 @@ def test_hostile_species_names_round_trip_exactly(template, tmp_path_factory, na
             store.add_species(key, name, name[::-1])
             s.set_species([ids[k]], key, count=count)
         first = work / "first.csv"
-        _drain(export_csv(store, first))
+        run_to_end(export_csv(store, first))
     with Store(work / "fresh.sqlite") as fresh:
         scan_to_end(fresh, card)
         report = import_csv(fresh, first)
         assert not report.refused
         second = work / "second.csv"
-        _drain(export_csv(fresh, second))
+        run_to_end(export_csv(fresh, second))
         stored = {x.common_name for x in fresh.species()}
     assert _labels(first) == _labels(second)
     assert set(names) <= stored, "names are stored verbatim"

@@ -17,17 +17,10 @@ from labeler.core.exchange.megadetector import (
     import_megadetector,
 )
 from labeler.core.exchange.tableschema import check_foreign_keys, validate_csv
+from labeler.core.generators import run_to_end
 from labeler.core.ingest import scan_to_end
 from labeler.core.store import Store
 from tests.conftest import ROOT
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.fixture
@@ -77,7 +70,7 @@ def test_every_camtrapdp_table_validates_against_the_official_schemas(project, s
     for folder, values in read_deployments_csv(_deployments_csv(tmp_path)).items():
         store.set_deployment(folder, **values)
     out = tmp_path / "package"
-    report = _drain(export_camtrapdp(store, out))
+    report = run_to_end(export_camtrapdp(store, out))
     assert _validate_package(out, specs) == []
     assert report["deployments"] == 2 and report["media"] == 13 and report["observations"] == 14
     with open(out / "observations.csv", newline="") as f:
@@ -108,7 +101,7 @@ def test_every_camtrapdp_table_validates_against_the_official_schemas(project, s
 
 def test_missing_coordinates_are_reported_plainly(project, specs, tmp_path):
     store, _ = project
-    report = _drain(export_camtrapdp(store, tmp_path / "p"))
+    report = run_to_end(export_camtrapdp(store, tmp_path / "p"))
     assert any("lack latitude/longitude" in p and "CAM_A" in p for p in report["problems"])
     assert any("no UTC offset" in p for p in report["problems"])
     problems = _validate_package(tmp_path / "p", specs)
@@ -118,7 +111,7 @@ def test_missing_coordinates_are_reported_plainly(project, specs, tmp_path):
 def test_megadetector_export_reimports_with_identical_classifications(project, tmp_path):
     store, _ = project
     out = tmp_path / "md.json"
-    _drain(export_megadetector(store, out, store.active_model()["id"]))
+    run_to_end(export_megadetector(store, out, store.active_model()["id"]))
     data = json.loads(out.read_text())
     assert data["info"]["format_version"] == "1.4" and data["detection_categories"]["1"] == "animal"
     first = data["images"][0]
@@ -180,7 +173,7 @@ def test_shared_megadetector_file_imports_boxes_for_the_shared_images(shared_dat
 def test_coco_camera_traps_has_images_sequences_annotations_and_categories(project, tmp_path):
     store, _ = project
     out = tmp_path / "coco.json"
-    report = _drain(export_coco(store, out))
+    report = run_to_end(export_coco(store, out))
     data = json.loads(out.read_text())
     assert report["images"] == len(data["images"]) == 13
     assert data["categories"][0] == {"id": 0, "name": "empty"}
