@@ -24,3 +24,19 @@ def collect(gen: Generator[Any, Any, R]) -> tuple[list[Any], R]:
     events: list[Any] = []
     result = run_to_end(gen, events.append)
     return events, result
+
+
+def relay(gen: Generator[Any, Any, R], transform: Callable[[Any], Any]) -> Generator[Any, None, R]:
+    """Yield ``transform(event)`` for each event of ``gen`` (dropping ``None``); return its value.
+
+    Used as ``result = yield from relay(inner, transform)`` by jobs that pass an inner
+    generator's progress on while handling some of its events themselves.
+    """
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        out = transform(event)
+        if out is not None:
+            yield out

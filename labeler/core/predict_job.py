@@ -15,6 +15,7 @@ from inference.card import ModelCard
 from inference.empty import BurstAndSceneScorer, EmptyScorer
 from inference.pipeline import PredictedBatch, PredictItem, PredictProgress, predict_batches
 from inference.taxonomy import BLANK
+from labeler.core.generators import relay
 from labeler.core.species import ensure_default_species, project_labels
 from labeler.core.store import PredictionRow, Store
 
@@ -115,16 +116,14 @@ def run_predict(
     already = store.prediction_counts(model_id)
     t0 = time.perf_counter()
     gen = predict_batches(items, classifier, batch_size=batch_size, should_stop=should_stop)
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            summary = stop.value
-            break
+
+    def handle(event):
         if isinstance(event, PredictedBatch):
             store.write_predictions(model_id, rows_for(event, card, labels))
-        else:
-            yield event
+            return None
+        return event
+
+    summary = yield from relay(gen, handle)
     store.set_empty_scores(model_id, empty_scores(store, model_id))
     if store.active_model() is None or store.active_model()["id"] != model_id:
         store.set_active_model(model_id)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator
 
 from inference.pipeline import PredictedBatch, PredictProgress, predict_batches
 from labeler.core.catalog_view import CatalogSnapshot, load_snapshot
+from labeler.core.generators import relay
 from labeler.core.predict_job import empty_scores, plan, rows_for
 from labeler.core.scan import ScanBatch, ScanProgress, WalkResult, iter_scan
 from labeler.core.store import Store
@@ -53,18 +54,16 @@ def predict_job(
     yield ("device", classifier.device)
     with Store(db_path, readonly=True) as store:
         items = plan(store, root, model_id)
-    summary = None
     gen = predict_batches(items, classifier, batch_size=batch_size, should_stop=should_stop)
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            summary = stop.value
-            break
+
+    def tag(event):
         if isinstance(event, PredictedBatch):
-            yield ("rows", rows_for(event, classifier.card, labels))
-        elif isinstance(event, PredictProgress):
-            yield ("progress", event)
+            return ("rows", rows_for(event, classifier.card, labels))
+        if isinstance(event, PredictProgress):
+            return ("progress", event)
+        return None
+
+    summary = yield from relay(gen, tag)
     return {"predicted": summary.predicted, "failed": summary.failed, "cancelled": summary.cancelled,
             "seconds": summary.seconds, "device": summary.device}  # fmt: skip
 

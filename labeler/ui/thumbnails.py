@@ -24,6 +24,23 @@ def pil_to_qimage(im: Image.Image) -> QImage:
     return q.copy()
 
 
+def reduced_rgb(path: str, max_side: int) -> Image.Image:
+    """The image as RGB, EXIF orientation applied, at most ``max_side`` pixels on its long side.
+
+    JPEGs decode at reduced scale first. Raises what Pillow raises for unreadable files.
+    """
+    with Image.open(path) as im:
+        im.draft("RGB", (max_side, max_side))
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            pass
+        im = im.convert("RGB")
+        if max(im.size) > max_side:
+            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return im
+
+
 def decode_thumbnail(path: str, cache_file: Path | None, size: int = THUMB_PX) -> QImage | None:
     """Decode a small version of an image (from the disk cache when there); None if unreadable."""
     if cache_file is not None and cache_file.is_file():
@@ -31,14 +48,7 @@ def decode_thumbnail(path: str, cache_file: Path | None, size: int = THUMB_PX) -
         if not q.isNull():
             return q
     try:
-        with Image.open(path) as im:
-            im.draft("RGB", (size, size))
-            try:
-                im = ImageOps.exif_transpose(im)
-            except Exception:
-                pass
-            im.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            q = pil_to_qimage(im)
+        q = pil_to_qimage(reduced_rgb(path, size))
     except Exception:
         return None
     if cache_file is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -13,6 +12,8 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QGraphicsView,
 )
+
+from labeler.ui.thumbnails import reduced_rgb
 
 MAX_SIDE = 4096
 
@@ -33,16 +34,7 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 def decode_display(path: str, max_side: int = MAX_SIDE) -> np.ndarray:
     """The image as RGB for display (EXIF orientation applied, at most ``max_side`` pixels)."""
-    with Image.open(path) as im:
-        im.draft("RGB", (max_side, max_side))
-        try:
-            im = ImageOps.exif_transpose(im)
-        except Exception:
-            pass
-        im = im.convert("RGB")
-        if max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        return np.asarray(im)
+    return np.asarray(reduced_rgb(path, max_side))
 
 
 class _Signals(QObject):
