@@ -32,22 +32,21 @@ def tiny(tmp_path):
     return load_headed(card, str(path)), card
 
 
+def _fine_tune(tmp_path, tiny, items, **kwargs):
+    """Fine-tune the tiny network on 16 training and the rest as validation images."""
+    net, card = tiny
+    options = {"epochs": 3, "batch_size": 8, "device": "cpu"} | kwargs
+    return collect(
+        fine_tune(
+            items[:16], items[16:], out_dir=tmp_path / "out", network=net, base_card=card, **options
+        )
+    )
+
+
 def test_cpu_fine_tune_reports_progress_checkpoints_and_exports(tmp_path, tiny):
     net, card = tiny
     items = _images(tmp_path)
-    events, result = collect(
-        fine_tune(
-            items[:16],
-            items[16:],
-            out_dir=tmp_path / "out",
-            version="ft-1",
-            epochs=3,
-            batch_size=8,
-            device="cpu",
-            network=net,
-            base_card=card,
-        )  # fmt: skip
-    )
+    events, result = _fine_tune(tmp_path, tiny, items, version="ft-1")
     assert all(isinstance(e, EpochProgress) for e in events)
     val = [e for e in events if e.phase == "validate"]
     assert [e.epoch for e in val] == [1, 2, 3]
@@ -62,7 +61,6 @@ def test_cpu_fine_tune_reports_progress_checkpoints_and_exports(tmp_path, tiny):
 
 
 def test_fine_tune_stops_between_steps_when_cancelled(tmp_path, tiny):
-    net, card = tiny
     items = _images(tmp_path)
     calls = {"n": 0}
 
@@ -70,19 +68,8 @@ def test_fine_tune_stops_between_steps_when_cancelled(tmp_path, tiny):
         calls["n"] += 1
         return calls["n"] > 2
 
-    events, result = collect(
-        fine_tune(
-            items[:16],
-            items[16:],
-            out_dir=tmp_path / "out",
-            version="ft-2",
-            epochs=3,
-            batch_size=4,
-            device="cpu",
-            network=net,
-            base_card=card,
-            should_stop=stop,
-        )  # fmt: skip
+    events, result = _fine_tune(
+        tmp_path, tiny, items, version="ft-2", batch_size=4, should_stop=stop
     )
     assert result.cancelled
     assert len([e for e in events if e.phase == "train"]) == 2
@@ -100,19 +87,6 @@ def test_cuda_fine_tune_runs_on_the_gpu_when_one_is_present(tmp_path, tiny):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
-    net, card = tiny
     items = _images(tmp_path)
-    _events, result = collect(
-        fine_tune(
-            items[:16],
-            items[16:],
-            out_dir=tmp_path / "out",
-            version="ft-gpu",
-            epochs=2,
-            batch_size=8,
-            device="cuda",
-            network=net,
-            base_card=card,
-        )  # fmt: skip
-    )
+    _events, result = _fine_tune(tmp_path, tiny, items, version="ft-gpu", epochs=2, device="cuda")
     assert result.device == "cuda" and result.checkpoint.exists()
