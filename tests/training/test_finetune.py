@@ -44,7 +44,7 @@ def _fine_tune(tmp_path, tiny, items, **kwargs):
 
 
 def test_cpu_fine_tune_reports_progress_checkpoints_and_exports(tmp_path, tiny):
-    net, card = tiny
+    _net, card = tiny
     items = _images(tmp_path)
     events, result = _fine_tune(tmp_path, tiny, items, version="ft-1")
     assert all(isinstance(e, EpochProgress) for e in events)
