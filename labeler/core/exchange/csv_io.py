@@ -14,7 +14,7 @@ import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from labeler.core.exchange.paths import UnsafePath, safe_relative
+from labeler.core.exchange.paths import match_image
 from labeler.core.labeling import LabelSession
 from labeler.core.store import Observation, Store
 
@@ -192,14 +192,8 @@ def import_csv(
         for row in reader:
             report.rows += 1
             raw = uncell(row.get("path") or "")
-            try:
-                rel = safe_relative(raw)
-            except UnsafePath as exc:
-                report.refused.append(f"{raw!r}: {exc}")
-                continue
-            image_id = by_path.get(rel)
+            image_id = match_image(raw, by_path, report.refused, report.unmatched)
             if image_id is None:
-                report.unmatched.append(rel)
                 continue
             otype = uncell(row.get("observation_type") or "").strip() or None
             if otype == "unclassified":

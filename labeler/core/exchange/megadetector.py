@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labeler.core.exchange.jsonout import write_json_streamed
-from labeler.core.exchange.paths import UnsafePath, safe_relative
+from labeler.core.exchange.paths import match_image
 from labeler.core.store import Detection, Store
 
 DETECTION_CATEGORIES = {"1": "animal", "2": "person", "3": "vehicle"}
@@ -86,14 +86,8 @@ def import_megadetector(
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             report.refused.append(f"entry {report.images}: no file name")
             continue
-        try:
-            rel = safe_relative(entry["file"])
-        except UnsafePath as exc:
-            report.refused.append(f"{entry['file']!r}: {exc}")
-            continue
-        image_id = by_path.get(rel)
+        image_id = match_image(entry["file"], by_path, report.refused, report.unmatched)
         if image_id is None:
-            report.unmatched.append(rel)
             continue
         report.matched += 1
         failure = entry.get("failure")

@@ -36,3 +36,18 @@ def safe_relative(path: str) -> str:
     if not parts:
         raise UnsafePath("empty path")
     return "/".join(parts)
+
+
+def match_image(
+    raw: str, by_path: dict[str, int], refused: list[str], unmatched: list[str]
+) -> int | None:
+    """The catalog id of an imported path, or None after noting why in ``refused``/``unmatched``."""
+    try:
+        rel = safe_relative(raw)
+    except UnsafePath as exc:
+        refused.append(f"{raw!r}: {exc}")
+        return None
+    image_id = by_path.get(rel)
+    if image_id is None:
+        unmatched.append(rel)
+    return image_id
