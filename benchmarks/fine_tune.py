@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.active_learning import PLACEHOLDERS  # noqa: E402
 from inference.models import load_classifier  # noqa: E402
 from labeler.cli.learn import read_truth  # noqa: E402
+from labeler.core.generators import run_to_end  # noqa: E402
 from labeler.core.ingest import scan_to_end  # noqa: E402
 from labeler.core.labeling import LabelSession  # noqa: E402
 from labeler.core.learning import training_set  # noqa: E402
@@ -93,15 +94,13 @@ def main() -> None:
         t0 = time.perf_counter()
         gen = fine_tune(train_items, val_items, base="lite0", out_dir=Path(tmp) / "ft", version="bench-ft",
                         init_head=head, epochs=args.epochs, device=args.device, batch_size=args.batch)  # fmt: skip
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
+
+        def show(event) -> None:
             if event.phase == "validate":
                 print(f"epoch {event.epoch}/{event.epochs} ({event.unfrozen}): loss {event.loss:.3f}, "
                       f"validation accuracy {event.val_accuracy:.3f}, {event.elapsed_s:.0f} s")  # fmt: skip
+
+        result = run_to_end(gen, show)
         seconds = time.perf_counter() - t0
     out = {
         "images": len(pairs),

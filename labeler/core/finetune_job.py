@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.weights import PRETRAINED
+from labeler.core.generators import run_to_end
 from labeler.core.learning import (
     embedding_model,
     head_folder,
@@ -114,14 +115,7 @@ def run_full_fine_tune(
     gen = fine_tune(plan.train, plan.val, base=plan.base, out_dir=plan.out_dir, version=plan.version,
                     init_head=plan.init_head, epochs=epochs, device=device)  # fmt: skip
     try:
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if progress is not None:
-                progress(event)
+        result = run_to_end(gen, progress)
     except TrainingError as exc:
         return {"error": str(exc), "swapped_in": False}
     swapped = adopt(store, str(root), plan, result)
