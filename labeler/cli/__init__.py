@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from labeler.cli.common import VERBS
+from labeler.core.runtime import relax_gc
 
 VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species")
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if argv and (argv[0] in VERBS or argv[0] in ("-h", "--help")):
         args = parser.parse_args(argv)
+        relax_gc()
         return VERBS[args.verb](args)
     return _open_window(argv)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from inference.taxonomy import BLANK, HUMAN, VEHICLE
 from labeler.core.catalog_view import FilterSpec, empty_snapshot
+from labeler.core.runtime import relax_gc
 from labeler.ui.controller import ProjectController
 from labeler.ui.exchange_ui import ExchangeController
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
@@ -74,9 +74,7 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
         # Background threads run Python too; a short switch interval hands the GIL back to the
         # event loop within about a millisecond instead of five.
         sys.setswitchinterval(0.001)
-        # Exports and scans create millions of short-lived objects; collecting young objects
-        # less often keeps full collections (which pause every thread) rare.
-        gc.set_threshold(50_000, 20, 20)
+        relax_gc()
         self.settings = settings or QSettings()
         self.setWindowTitle("Camera-trap labeler")
         self.setAcceptDrops(True)
