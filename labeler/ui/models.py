@@ -155,18 +155,17 @@ class ImageGridModel(QAbstractListModel):
         return f"{self.root}/{rel}" if self.root else rel
 
 
-class SuggestionModel(QAbstractListModel):
-    """The current image's top-5: (key, display name, probability)."""
+class _RowListModel(QAbstractListModel):
+    """A flat list of tuples whose first field is the species key; reset as a whole."""
 
     KeyRole = USER + 1
-    ScoreRole = USER + 2
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.items: list[tuple[str, str, float]] = []
+        self.items: list[tuple] = []
 
-    def set_items(self, items: Sequence[tuple[str, str, float]]) -> None:
-        """Replace the suggestions."""
+    def set_items(self, items: Sequence[tuple]) -> None:
+        """Replace the rows."""
         self.beginResetModel()
         self.items = list(items)
         self.endResetModel()
@@ -174,10 +173,22 @@ class SuggestionModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.items)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+    def _row(self, index: _Index) -> tuple | None:
         if not index.isValid() or not 0 <= index.row() < len(self.items):
             return None
-        key, name, score = self.items[index.row()]
+        return self.items[index.row()]
+
+
+class SuggestionModel(_RowListModel):
+    """The current image's top-5: (key, display name, probability)."""
+
+    ScoreRole = USER + 2
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        row = self._row(index)
+        if row is None:
+            return None
+        key, name, score = row
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{index.row() + 1}  {name}  {score:.0%}"
         if role == self.KeyRole:
@@ -187,28 +198,18 @@ class SuggestionModel(QAbstractListModel):
         return None
 
 
-class SpeciesModel(QAbstractListModel):
+class SpeciesModel(_RowListModel):
     """The project's species list for the search box: "Common name (Scientific name)"."""
-
-    KeyRole = USER + 1
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.items: list[tuple[str, str, str | None]] = []
 
     def set_species(self, items: Sequence[tuple[str, str, str | None]]) -> None:
         """Replace the list with (key, common name, scientific name) rows."""
-        self.beginResetModel()
-        self.items = list(items)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
+        self.set_items(items)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.items):
+        row = self._row(index)
+        if row is None:
             return None
-        key, name, sci = self.items[index.row()]
+        key, name, sci = row
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return f"{name} ({sci})" if sci else name
         if role == self.KeyRole:
