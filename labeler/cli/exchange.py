@@ -46,56 +46,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _apply_deployments(store, path: str) -> int:
-    from labeler.core.exchange.camtrapdp import read_deployments_csv
+    from labeler.core.exchange_jobs import apply_deployments_csv
 
-    known = store.deployments()
-    facts = read_deployments_csv(path)
-    unknown = [f for f in facts if f not in known]
+    applied, unknown = apply_deployments_csv(store, path)
     if unknown:
         print(
             f"labeler: deployments CSV names folders not in the project: {', '.join(unknown)}",
             file=sys.stderr,
         )
-    for folder, values in facts.items():
-        if folder in known and values:
-            store.set_deployment(folder, **values)
-    return len(facts) - len(unknown)
+    return applied
+
+
+def _drain(gen):
+    """Run a job generator, printing its warnings on stderr; returns its result."""
+    from labeler.core.jobs import JobWarning
+
+    def show(event) -> None:
+        if isinstance(event, JobWarning):
+            print(f"labeler: {event.message}", file=sys.stderr)
+
+    return run_to_end(gen, show)
 
 
 @verb("export")
 def cmd_export(args: argparse.Namespace) -> int:
     """Write an export and print what it contains (and what is missing)."""
-    from labeler.core.exchange.camtrapdp import export_camtrapdp
-    from labeler.core.exchange.coco import export_coco
-    from labeler.core.exchange.csv_io import export_csv, export_suggestions_csv
-    from labeler.core.exchange.megadetector import export_megadetector
+    from labeler.core.exchange_jobs import ExchangeError, ExportFormat, ExportRequest, run_export
     from labeler.core.ingest import scan_to_end
 
+    request = ExportRequest(ExportFormat(args.format), args.out, suggestions=args.suggestions,
+                            labeled_only=args.labeled_only, deployments=args.deployments)  # fmt: skip
     with open_store(args) as store:
         if store.last_scan() is None:
             scan_to_end(store, args.folder)
-        model = store.active_model()
-        if args.format == "csv":
-            if args.suggestions:
-                if model is None:
-                    raise SystemExit("labeler: no predictions yet; run `labeler predict` first")
-                result = run_to_end(export_suggestions_csv(store, args.out, model["id"]))
-            else:
-                result = run_to_end(
-                    export_csv(store, args.out, include_unlabeled=not args.labeled_only)
-                )
-        elif args.format == "camtrapdp":
-            if args.deployments:
-                _apply_deployments(store, args.deployments)
-            result = run_to_end(export_camtrapdp(store, args.out))
-        elif args.format == "megadetector":
-            if model is None:
-                raise SystemExit("labeler: no predictions yet; run `labeler predict` first")
-            result = run_to_end(export_megadetector(store, args.out, model["id"]))
-        else:
-            result = run_to_end(export_coco(store, args.out))
+        try:
+            result = run_to_end(run_export(store, request))
+        except (ExchangeError, OSError) as exc:
+            raise SystemExit(f"labeler: {exc}") from None
+    shown = ("path", "problems", "cancelled", "format")
     lines = [f"wrote {args.format} to {args.out}: " + ", ".join(f"{k} {v}" for k, v in result.items()
-                                                               if k not in ("path", "problems"))]  # fmt: skip
+                                                               if k not in shown)]  # fmt: skip
     lines += [f"note: {p}" for p in result.get("problems", [])]
     emit(args, result, "\n".join(lines))
     return 0
@@ -104,19 +94,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 @verb("import")
 def cmd_import(args: argparse.Namespace) -> int:
     """Import labels (CSV) or detections (MegaDetector JSON) for images already in the project."""
-    from labeler.core.exchange.csv_io import import_csv
-    from labeler.core.exchange.megadetector import MegaDetectorFormatError, import_megadetector
+    from labeler.core.exchange_jobs import ExchangeError, ImportFormat, ImportRequest, run_import
     from labeler.core.ingest import scan_to_end
 
     with open_store(args) as store:
         if store.last_scan() is None:
             scan_to_end(store, args.folder)
         try:
-            report = (import_csv(store, args.source) if args.format == "csv"
-                      else import_megadetector(store, args.source))  # fmt: skip
-        except (ValueError, MegaDetectorFormatError, OSError) as exc:
+            data = _drain(run_import(store, ImportRequest(ImportFormat(args.format), args.source)))
+        except ExchangeError as exc:
             raise SystemExit(f"labeler: {exc}") from None
-    data = report.to_json()
     lines = [", ".join(f"{k} {v if not isinstance(v, list) else len(v)}" for k, v in data.items())]
     lines += [f"refused: {r}" for r in data.get("refused", [])[:20]]
     lines += [f"no such image in the project: {u}" for u in data.get("unmatched", [])[:20]]

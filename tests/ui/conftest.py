@@ -23,10 +23,8 @@ def tiny_model(tmp_path_factory):
     return make_tiny_model(tmp_path_factory.mktemp("model"))
 
 
-@pytest.fixture
-def burst_card(tmp_path):
+def make_burst_card(card):
     """Camera A: a 3-frame burst, then 4 lone frames; camera B: a 2-frame burst."""
-    card = tmp_path / "card"
     for f in range(3):
         write(
             card / "A" / f"IMG_000{f}.JPG",
@@ -41,6 +39,12 @@ def burst_card(tmp_path):
             jpeg_bytes((120, 90), seed=40 + f, when=T0 + dt.timedelta(seconds=f)),
         )
     return card
+
+
+@pytest.fixture
+def burst_card(tmp_path):
+    """Camera A: a 3-frame burst, then 4 lone frames; camera B: a 2-frame burst."""
+    return make_burst_card(tmp_path / "card")
 
 
 @pytest.fixture

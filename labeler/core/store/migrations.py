@@ -213,3 +213,18 @@ CREATE TABLE detections (
 CREATE INDEX detections_image ON detections(image_id)
 """,
     )
+
+
+@MIGRATIONS()
+def m004_win_image_notes(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE image_notes (
+    image_id INTEGER PRIMARY KEY REFERENCES images(id),
+    note TEXT NOT NULL,
+    author TEXT,
+    timestamp TEXT NOT NULL
+)
+""",
+    )
