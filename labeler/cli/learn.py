@@ -41,13 +41,11 @@ def _ensure_predictions(store, folder: Path) -> None:
 @verb("train")
 def cmd_train(args: argparse.Namespace) -> int:
     """Retrain the head (and optionally fine-tune the backbone)."""
-    from labeler.core.learning import install_head, retrain_head
+    from labeler.core.retrain import retrain
 
     with open_store(args) as store:
         _ensure_predictions(store, args.folder)
-        outcome = retrain_head(store, imbalance=args.imbalance)
-        if outcome.accepted and outcome.head is not None:
-            install_head(store, outcome)
+        outcome = retrain(store, imbalance=args.imbalance).outcome
         data = {"head": outcome.summary(), "active_model": store.active_model()["version"]}
         if args.full:
             from labeler.core.finetune_job import run_full_fine_tune

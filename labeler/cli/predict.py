@@ -27,10 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 @verb("predict")
 def cmd_predict(args: argparse.Namespace) -> int:
     """Run the models over the folder and report figures (and optionally a CSV)."""
-    from inference.models import load_classifier
-    from inference.weights import WeightsError
     from labeler.core.ingest import scan_to_end
-    from labeler.core.predict_job import run_predict
+    from labeler.core.jobs import JobWarning
+    from labeler.core.prediction import ModelUnavailable, predict_project
 
     models = args.model or ["lite0"]
     with open_store(args) as store:
@@ -39,22 +38,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise SystemExit(f"labeler: {'; '.join(scan.notes)}")
         reports, model_ids = [], []
         for name in models:
-            try:
-                clf = load_classifier(name, backend=args.backend, device=args.device)
-            except (WeightsError, ValueError, RuntimeError, OSError) as exc:
-                raise SystemExit(f"labeler: cannot open model {name}: {exc}") from None
-            gen = run_predict(store, str(args.folder), clf, batch_size=args.batch)
+            gen = predict_project(store, args.folder, name, batch_size=args.batch,
+                                  backend=args.backend, device=args.device)  # fmt: skip
             while True:
                 try:
                     event = next(gen)
                 except StopIteration as stop:
                     reports.append(stop.value)
                     break
-                if not args.json and event.total:
+                except ModelUnavailable as exc:
+                    raise SystemExit(f"labeler: {exc}") from None
+                if args.json or isinstance(event, JobWarning):
+                    continue
+                if getattr(event, "total", 0):
                     print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
             if not args.json:
                 print(file=sys.stderr)
-            model_ids.append(store.model_id(clf.card.version))
+            model_ids.append(store.model_id(reports[-1].model_version))
         if args.out:
             rows = write_csv(store, model_ids, args.out, bursts=args.bursts)
         failures = store.prediction_failures(model_ids[0])

@@ -32,7 +32,16 @@ class DbWriter(QObject):
             on_failed=lambda job, exc, tb: self.failed.emit(job.seq, job.kind, exc, tb),
             on_retrying=lambda job, msg: self.retrying.emit(job.seq, job.kind, msg),
             on_pending=self.pending_changed.emit,
+            start=False,
         )
+
+    def start(self) -> None:
+        """Open the catalog on the writer thread; connect to ``opened``/``open_failed`` first."""
+        self.core.start()
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a write from a background thread and wait for its commit."""
+        return self.core.call(fn, *args, **kwargs)
 
     @property
     def store(self) -> Store | None:
