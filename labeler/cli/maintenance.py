@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from labeler.cli.common import add_common, emit, open_store, verb
 
@@ -37,32 +36,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
 @verb("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
     """Set the current catalog aside (never deleted) and restore a backup in its place."""
-    import os
-    import time
-
+    from labeler.core.maintenance import restore_catalog
     from labeler.core.project import resolve_db_path
-    from labeler.core.store import StoreError, list_backups, restore_backup
+    from labeler.core.store import StoreError
 
     db = resolve_db_path(args.folder, args.db)
-    candidates = [Path(args.source)] if args.source else list_backups(db)
-    if not candidates:
-        raise SystemExit(f"labeler: no backups of {db}")
-    aside = None
-    if db.exists():
-        aside = db.with_name(f"{db.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(db, aside)
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(db) + suffix)
-            if side.exists():
-                os.replace(side, Path(str(aside) + suffix))
-    errors = []
-    for backup in candidates:
-        try:
-            restore_backup(backup, db)
-        except StoreError as exc:
-            errors.append(str(exc))
-            continue
-        emit(args, {"restored": str(backup), "set_aside": str(aside) if aside else None},
-             f"restored {backup}" + (f"; the previous catalog is kept at {aside}" if aside else ""))  # fmt: skip
-        return 0
-    raise SystemExit("labeler: no backup could be restored: " + "; ".join(errors))
+    try:
+        report = restore_catalog(db, args.source)
+    except StoreError as exc:
+        raise SystemExit(f"labeler: {exc}") from None
+    aside = report["set_aside"]
+    emit(args, report,
+         f"restored {report['restored']}" + (f"; the previous catalog is kept at {aside}" if aside else ""))  # fmt: skip
+    return 0

@@ -55,6 +55,9 @@ class JobController(QObject):
     failed = Signal(object, str)
     finished = Signal(object, str)
     busy_changed = Signal(bool)
+    status = Signal(str)
+    # Messages from a job's thread to the GUI thread (a job's write hook emits these).
+    relay = Signal(object)
 
     def __init__(self, project, parent: QObject | None = None):
         super().__init__(parent or project)
@@ -186,6 +189,15 @@ class JobController(QObject):
         return self.runner.shutdown(timeout_ms)
 
     # -- notices -----------------------------------------------------------------------------
+    def warn(self, kind: JobKind, message: str) -> None:
+        """A job's warning that came with its result (scan notes, export problems)."""
+        self._notice(f"{kind.verb}: {message}", logging.WARNING)
+        self.warned.emit(kind, message)
+
+    def say(self, message: str) -> None:
+        """A passing message for the status bar."""
+        self.status.emit(message)
+
     def _notice(self, text: str, level: int, detail: str = "") -> None:
         self.log.log(level, "%s%s", text, f"\n{detail.rstrip()}" if detail else "")
         self.notices.append(text)

@@ -40,6 +40,8 @@ class LabelAction(Enum):
     REDO = ("redo", False)
     ACCEPT_MACHINE = ("accept_machine", False)
     MERGE_SPECIES = ("merge_species", True)
+    # An action a job committed (an import, a species merge), put on the undo stack.
+    ADOPT = ("adopt", True)
 
     def __init__(self, method: str, confirms: bool):
         self.method = method
@@ -49,7 +51,7 @@ class LabelAction(Enum):
     def needs_images(self) -> bool:
         """Whether the action applies to a list of images (the first argument)."""
         return self not in (LabelAction.UNDO, LabelAction.REDO, LabelAction.ACCEPT_MACHINE,
-                            LabelAction.MERGE_SPECIES)  # fmt: skip
+                            LabelAction.MERGE_SPECIES, LabelAction.ADOPT)  # fmt: skip
 
 
 class ProjectController(QObject):

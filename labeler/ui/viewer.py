@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
@@ -13,15 +15,45 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from labeler.ui.magnifier import Magnifier
 from labeler.ui.thumbnails import reduced_rgb
 
 MAX_SIDE = 4096
 
 
-def adjust(rgb: np.ndarray, brightness: float, contrast: float) -> np.ndarray:
-    """Brightness (-1..1) and contrast (0.2..3) through a 256-entry lookup table."""
+@dataclass(frozen=True)
+class Adjustments:
+    """How the viewer renders an image: brightness (-1..1), contrast (0.2..3), gamma (0.3..3)
+    and auto contrast (a stretch of the 1st-99th percentile of brightness: night IR frames)."""
+
+    brightness: float = 0.0
+    contrast: float = 1.0
+    gamma: float = 1.0
+    auto: bool = False
+
+    @property
+    def identity(self) -> bool:
+        """True when the image is shown as it is."""
+        return self == Adjustments()
+
+
+def auto_range(rgb: np.ndarray) -> tuple[float, float]:
+    """The 1st and 99th percentile of an image's brightness (from a subsample)."""
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 250_000)))
+    sample = rgb[::step, ::step].mean(axis=2)
+    lo, hi = np.percentile(sample, (1, 99))
+    return float(lo), float(max(hi, lo + 1))
+
+
+def adjust(rgb: np.ndarray, a: Adjustments) -> np.ndarray:
+    """The image through a 256-entry lookup table: auto stretch, gamma, contrast, brightness."""
     x = np.arange(256, dtype=np.float32)
-    lut = np.clip((x - 127.5) * contrast + 127.5 + brightness * 255, 0, 255).astype(np.uint8)
+    if a.auto:
+        lo, hi = auto_range(rgb)
+        x = np.clip((x - lo) / (hi - lo), 0, 1) * 255
+    if a.gamma != 1.0:
+        x = 255 * (x / 255) ** (1 / a.gamma)
+    lut = np.clip((x - 127.5) * a.contrast + 127.5 + a.brightness * 255, 0, 255).astype(np.uint8)
     return lut[rgb]
 
 
@@ -42,19 +74,16 @@ class _Signals(QObject):
 
 
 class _LoadTask(QRunnable):
-    def __init__(self, signals, generation, path, rgb, brightness, contrast):
+    def __init__(self, signals, generation, path, rgb, adjustments: Adjustments):
         super().__init__()
         self.signals, self.generation, self.path = signals, generation, path
-        self.rgb, self.brightness, self.contrast = rgb, brightness, contrast
+        self.rgb, self.adjustments = rgb, adjustments
 
     def run(self) -> None:
         try:
             rgb = self.rgb if self.rgb is not None else decode_display(self.path)
-            shown = (
-                rgb
-                if (self.brightness == 0 and self.contrast == 1)
-                else adjust(rgb, self.brightness, self.contrast)
-            )
+            a = self.adjustments
+            shown = rgb if a.identity else adjust(rgb, a)
             self.signals.ready.emit(self.generation, rgb, to_qimage(shown), "")
         except Exception as exc:
             self.signals.ready.emit(self.generation, None, None, f"cannot show this image: {exc}")
@@ -84,12 +113,14 @@ class ImageViewer(QGraphicsView):
         self._signals = _Signals()
         self._signals.ready.connect(self._on_task_ready)
         self.generation = 0
+        self.shown_image: QImage | None = None
+        self.viewport().setMouseTracking(True)
         self.path: str | None = None
         self.rgb: np.ndarray | None = None
-        self.brightness = 0.0
-        self.contrast = 1.0
+        self.adjustments = Adjustments()
         self.fitted = True
         self.boxes: list = []
+        self.magnifier = Magnifier(self)
 
     def show_image(self, path: str | None) -> None:
         """Decode and show ``path`` (None clears)."""
@@ -99,19 +130,18 @@ class ImageViewer(QGraphicsView):
         self._clear_boxes()
         if path is None:
             self.item.setPixmap(QPixmap())
+            self.shown_image = None
             self.message.setText("")
             return
-        self.pool.start(
-            _LoadTask(self._signals, self.generation, path, None, self.brightness, self.contrast)
-        )
+        self.pool.start(_LoadTask(self._signals, self.generation, path, None, self.adjustments))
 
-    def set_adjustments(self, brightness: float, contrast: float) -> None:
-        """Re-render with new brightness/contrast (applied off the GUI thread)."""
-        self.brightness, self.contrast = brightness, contrast
+    def set_adjustments(self, adjustments: Adjustments) -> None:
+        """Re-render with new adjustments (applied off the GUI thread)."""
+        self.adjustments = adjustments
         if self.rgb is not None:
             self.generation += 1
             self.pool.start(
-                _LoadTask(self._signals, self.generation, self.path, self.rgb, brightness, contrast)
+                _LoadTask(self._signals, self.generation, self.path, self.rgb, adjustments)
             )
 
     def _on_task_ready(self, generation: int, rgb, image, error: str) -> None:
@@ -123,6 +153,7 @@ class ImageViewer(QGraphicsView):
             return
         self.message.setText("")
         self.rgb = rgb
+        self.shown_image = image
         self.item.setPixmap(QPixmap.fromImage(image))
         self.scene().setSceneRect(QRectF(self.item.pixmap().rect()))
         self._draw_boxes()
@@ -177,6 +208,18 @@ class ImageViewer(QGraphicsView):
 
     def wheelEvent(self, event) -> None:  # noqa: N802
         self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        super().mouseMoveEvent(event)
+        if self.magnifier.isVisible():
+            self.magnifier.follow(event.position().toPoint())
+
+    def image_point(self, view_pos) -> tuple[float, float] | None:
+        """Image pixel under a point of the viewport (None off the image)."""
+        if self.item.pixmap().isNull():
+            return None
+        p = self.item.mapFromScene(self.mapToScene(view_pos))
+        return p.x(), p.y()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
