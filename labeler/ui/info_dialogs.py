@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -111,3 +112,19 @@ class RestoreDialog(QDialog):
         """Path of the backup chosen."""
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+
+def tell(parent, title: str, text: str, *, question: bool = False, on_yes=None) -> QMessageBox:
+    """A message (or a yes/no question) that does not stop the event loop while it is open."""
+    icon = QMessageBox.Icon.Question if question else QMessageBox.Icon.Warning
+    buttons = (
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        if question
+        else QMessageBox.StandardButton.Ok
+    )
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if question and on_yes is not None:
+        box.accepted.connect(on_yes)
+    box.open()
+    return box

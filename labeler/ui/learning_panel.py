@@ -42,6 +42,8 @@ class LearningPanel(QWidget):
         self.status = QLabel("No head yet: confirm labels of two or more species (or blank).")
         self.status.setWordWrap(True)
         retrain = QPushButton("Retrain now")
+        retrain.setObjectName("retrain")
+        self.retrain = retrain
         retrain.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         retrain.clicked.connect(self.retrain_requested.emit)
         self.every = QSpinBox()
@@ -126,6 +128,7 @@ class LearningPanel(QWidget):
         self.target.setSuffix(" % accuracy")
         self.target.valueChanged.connect(lambda v: self.metrics.set_target(v / 100))
         preview = QPushButton("Preview")
+        self.preview = preview
         preview.clicked.connect(lambda: self.preview_requested.emit(self.target.value() / 100))
         self.accept = QPushButton("Accept")
         self.accept.setEnabled(False)

@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -25,6 +24,7 @@ from labeler.core.runtime import relax_gc
 from labeler.ui.commands import Command
 from labeler.ui.filter_bar import FilterBar
 from labeler.ui.grid import ThumbnailGridView
+from labeler.ui.info_dialogs import tell
 from labeler.ui.labeling import LabelingController
 from labeler.ui.learning_controller import LearningController
 from labeler.ui.learning_link import LearningLink
@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
         try:
             self.project.open(folder, db)
         except Exception as exc:
-            QMessageBox.critical(self, "Cannot open folder", str(exc))
+            tell(self, "Cannot open folder", str(exc))
             return
         self.grid_model.set_view(_EMPTY, np.zeros(0, np.int64))
         self.strip_model.set_view(_EMPTY, np.zeros(0, np.int64))
@@ -214,17 +214,14 @@ class MainWindow(QMainWindow):
         self.project.reload_snapshot(then=then)
 
     def _on_project_open_failed(self, message: str, backups: list) -> None:
+        self.actions.set_project_open(False)
         if not backups:
-            QMessageBox.critical(self, "Cannot open the catalog", message)
+            tell(self, "Cannot open the catalog", message)
             return
         newest = backups[0]
-        if self.confirm("The catalog could not be opened",
-                        f"{message}\n\nRestore the newest verified backup?\n{newest}"):  # fmt: skip
-            self.flows.restore(newest)
-
-    def confirm(self, title: str, text: str) -> bool:
-        """Ask a yes/no question (tests answer it themselves)."""
-        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+        tell(self, "The catalog could not be opened",
+             f"{message}\n\nRestore the newest verified backup?\n{newest}", question=True,
+             on_yes=lambda: self.flows.restore(newest))  # fmt: skip
 
     def _refresh_recent(self) -> None:
         recent = self.memory.recent()

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow
 
 import labeler
 from labeler.core.exchange_jobs import ImportFormat, ImportRequest
@@ -19,7 +19,7 @@ from labeler.core.species import delete_unused_species, hide_species, merge_spec
 from labeler.core.store import list_backups
 from labeler.ui.deployments_dialog import DeploymentsDialog
 from labeler.ui.export_dialog import ExportDialog
-from labeler.ui.info_dialogs import AboutDialog, RestoreDialog
+from labeler.ui.info_dialogs import AboutDialog, RestoreDialog, tell
 from labeler.ui.preferences import Preferences, PreferencesDialog
 from labeler.ui.project import ProjectController
 from labeler.ui.session import SessionMemory
@@ -51,8 +51,14 @@ class ProjectCommands(QObject):
     def _show(self, dialog: QDialog, on_accept) -> QDialog:
         self.dialog = dialog
         dialog.accepted.connect(on_accept)
+        dialog.finished.connect(self._on_dialog_finished)
         dialog.open()
         return dialog
+
+    def _on_dialog_finished(self, _result: int) -> None:
+        # Keys go back to the grid (and the window's shortcuts to the window) once it closes.
+        self.window.activateWindow()
+        self.window.grid.setFocus()
 
     def _start_dir(self) -> str:
         last = self.memory.last_folder()
@@ -106,7 +112,7 @@ class ProjectCommands(QObject):
         def accepted() -> None:
             values, problems = dialog.values()
             if problems:
-                QMessageBox.warning(self.window, "Some values were not saved", "\n".join(problems))
+                tell(self.window, "Some values were not saved", "\n".join(problems))
             self.flows.save_deployments(values)
 
         self._show(dialog, accepted)

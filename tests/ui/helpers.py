@@ -62,7 +62,9 @@ def dialog_of(qtbot, cls: type[QWidget]):
     found: list = []
 
     def visible() -> bool:
-        found[:] = [w for w in QApplication.topLevelWidgets() if isinstance(w, cls) and w.isVisible()]
+        found[:] = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, cls) and w.isVisible()
+        ]
         return bool(found)
 
     qtbot.waitUntil(visible, timeout=5000)

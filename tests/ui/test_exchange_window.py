@@ -1,65 +1,177 @@
-"""Exports and imports from the window: files written in the background, boxes in the viewer,
-deployments edited."""
+"""Every README promise of the File menu, reached through its actions: exports in each format
+with the command line's options, imports, deployments, backups and restore."""
 
 from __future__ import annotations
 
-import csv
 import json
+import os
 
-from labeler.ui.exchange_ui import DeploymentsDialog
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+from labeler.core.exchange_jobs import ExportFormat
+from labeler.core.jobs import JobKind
+from labeler.ui.commands import Command
+from labeler.ui.deployments_dialog import DeploymentsDialog
+from labeler.ui.export_dialog import ExportDialog
+from labeler.ui.info_dialogs import RestoreDialog
+from tests.ui.helpers import dialog_of, go_to, in_menu, labels, trigger, wait_saved
 
 
-def test_csv_export_from_the_window_writes_the_labels(qtbot, window, tmp_path):
+def export_through_the_menu(qtbot, win, fmt, out, **options):
+    trigger(win, Command.EXPORT)
+    dialog = dialog_of(qtbot, ExportDialog)
+    dialog.choose(fmt)
+    for name, value in options.items():
+        widget = getattr(dialog, name)
+        widget.setText(value) if isinstance(value, str) else widget.setChecked(value)
+    dialog.out.setText(str(out))
+    with qtbot.waitSignal(win.flows.exported, timeout=30000) as blocker:
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    return blocker.args[0]
+
+
+def test_every_promise_of_the_readme_is_in_a_menu(window):
+    for c in (Command.OPEN, Command.EXPORT, Command.IMPORT_CSV, Command.IMPORT_MEGADETECTOR,
+              Command.DEPLOYMENTS, Command.BACKUP, Command.RESTORE, Command.SPECIES,
+              Command.PREFERENCES, Command.ABOUT, Command.HELP, Command.REVIEW_MODE):  # fmt: skip
+        assert in_menu(window, c), c
+
+
+def test_csv_export_from_the_menu_with_the_command_lines_options(qtbot, window, tmp_path):
     win = window
-    win.set_current_row(0)
-    win.set_species("red_fox", advance=False)
-    qtbot.waitUntil(lambda: win.controller.writer.pending_labels == 0, timeout=10000)
-    out = tmp_path / "labels.csv"
-    with qtbot.waitSignal(win.exchange.finished, timeout=20000) as blocker:
-        win.exchange.export("csv", str(out))
-    assert blocker.args[0] == "csv" and blocker.args[1]["rows"] == 9
-    with open(out, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert sum(r["species_key"] == "red_fox" for r in rows) == 1
-    assert "Exported to" in win.statusBar().currentMessage()
+    go_to(win, "A/IMG_0000.JPG")
+    qtbot.keyClick(win.grid, Qt.Key.Key_H)
+    wait_saved(qtbot, win)
+    report = export_through_the_menu(qtbot, win, ExportFormat.CSV, tmp_path / "all.csv")
+    assert report["rows"] == 9 and "Exported to" in win.statusBar().currentMessage()
+    export_through_the_menu(qtbot, win, ExportFormat.CSV, tmp_path / "mine.csv", labeled_only=True)
+    export_through_the_menu(qtbot, win, ExportFormat.CSV, tmp_path / "tops.csv", suggestions=True)
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 9
+    mine = pd.read_csv(tmp_path / "mine.csv")
+    assert list(mine["species_key"]) == ["human"]
+    tops = pd.read_csv(tmp_path / "tops.csv")
+    assert len(tops) == 9 and "suggestion_1" in tops.columns
 
 
-def test_megadetector_boxes_show_in_the_viewer_after_import(qtbot, window, tmp_path):
+def test_camtrapdp_megadetector_and_coco_exports_from_the_menu(qtbot, window, tmp_path):
     win = window
-    path = "A/IMG_0001.JPG"
-    src = tmp_path / "md.json"
-    src.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
-                               "images": [{"file": path, "detections": [{"category": "1", "conf": 0.91,
-                                                                          "bbox": [0.2, 0.3, 0.25, 0.2]}]}]}))  # fmt: skip
-    before = win.controller.snapshot
-    with qtbot.waitSignal(win.controller.snapshot_loaded, timeout=20000):
-        win.exchange.import_file("megadetector", str(src))
-    assert win.controller.snapshot is not before
-    snap = win.controller.snapshot
-    image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == path)
-    win.set_current_row(win.grid_model.row_of_image(image_id))
-    qtbot.waitUntil(
-        lambda: win.viewer.rgb is not None and win.viewer.box_count() == 1, timeout=10000
+    deps = tmp_path / "deps.csv"
+    deps.write_text("folder,latitude,longitude,utcOffset\nA,51.5,4.7,+02:00\nB,51.6,4.8,+02:00\n")
+    report = export_through_the_menu(
+        qtbot, win, ExportFormat.CAMTRAPDP, tmp_path / "pkg", deployments=str(deps)
     )
-    r = snap.row_of(image_id)
+    assert os.path.isfile(tmp_path / "pkg" / "datapackage.json") and report["deployments"] == 2
+    assert win.project.reader.deployments()["A"]["latitude"] == 51.5
+    md = export_through_the_menu(qtbot, win, ExportFormat.MEGADETECTOR, tmp_path / "md.json")
+    assert len(json.loads((tmp_path / "md.json").read_text())["images"]) == md["images"] == 9
+    export_through_the_menu(qtbot, win, ExportFormat.COCO, tmp_path / "coco.json")
+    assert len(json.loads((tmp_path / "coco.json").read_text())["images"]) == 9
+
+
+def test_cancel_stops_an_export_and_leaves_no_partial_file(qtbot, window, tmp_path, monkeypatch):
+    import labeler.core.exchange.csv_io as csv_io
+
+    win = window
+    monkeypatch.setattr(csv_io, "PROGRESS_ROWS", 1)
+    started = []
+    real = csv_io.export_csv
+
+    def slow(store, out, **kw):
+        n = 0
+        for n in real(store, out, **kw):
+            started.append(n)
+            if len(started) > 1:
+                # The export waits for the window to press Cancel: an event, not a sleep.
+                win.cancel_seen.wait(10)
+            yield n
+        return {"rows": n, "path": str(out)}
+
+    import threading
+
+    win.cancel_seen = threading.Event()
+    monkeypatch.setattr(csv_io, "export_csv", slow)
+    trigger(win, Command.EXPORT)
+    dialog = dialog_of(qtbot, ExportDialog)
+    dialog.out.setText(str(tmp_path / "labels.csv"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: started and win.status.cancel.isVisible(), timeout=10000)
+    with qtbot.waitSignal(win.flows.exported, timeout=10000) as blocker:
+        win.status.cancel.click()
+        win.cancel_seen.set()
+    assert blocker.args[0]["cancelled"] is True
+    assert not (tmp_path / "labels.csv").exists() and not (tmp_path / "labels.csv.partial").exists()
+
+
+def test_labels_and_megadetector_boxes_are_imported_from_the_menu(qtbot, window, tmp_path):
+    win = window
+    src = tmp_path / "labels.csv"
+    src.write_text("path,species\nA/IMG_010.JPG,Red fox\nnope/x.jpg,Red fox\n")
+    trigger(win, Command.IMPORT_CSV)
+    picker = dialog_of(qtbot, QFileDialog)
+    picker.selectFile(str(src))
+    with qtbot.waitSignal(win.flows.imported, timeout=20000):
+        picker.accept()
+    wait_saved(qtbot, win)
+    assert labels(win)["IMG_010.JPG"] == ["red_fox"]
+    assert any("match no image" in n for n in win.project.jobs.notices)
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(qtbot, win)
+    assert labels(win)["IMG_010.JPG"] == [], "the import is one step of undo"
+
+    path = "A/IMG_0001.JPG"
+    md = tmp_path / "md.json"
+    md.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
+                              "images": [{"file": path, "detections": [{"category": "1", "conf": 0.91,
+                                                                         "bbox": [0.2, 0.3, 0.25, 0.2]}]}]}))  # fmt: skip
+    trigger(win, Command.IMPORT_MEGADETECTOR)
+    picker = dialog_of(qtbot, QFileDialog)
+    picker.selectFile(str(md))
+    with qtbot.waitSignal(win.project.snapshot_loaded, timeout=20000):
+        picker.accept()
+    go_to(win, path)
+    qtbot.waitUntil(
+        lambda: win.pane.viewer.rgb is not None and win.pane.viewer.box_count() == 1, timeout=10000
+    )
+    snap = win.project.snapshot
+    r = snap.row_of(win.nav.current_image())
     assert abs(snap.empty_score[r] - 0.09) < 1e-6, "detector confidence drives the empty score"
 
 
-def test_deployments_are_edited_and_saved(qtbot, window):
+def test_deployments_are_edited_from_the_menu_and_saved(qtbot, window):
     win = window
-    deps = win.controller.reader.deployments()
-    dialog = DeploymentsDialog(deps)
-    qtbot.addWidget(dialog)
+    trigger(win, Command.DEPLOYMENTS)
+    dialog = dialog_of(qtbot, DeploymentsDialog)
     row = dialog.folders.index("A")
     dialog.table.item(row, 3).setText("51.5")
     dialog.table.item(row, 4).setText("4.77")
     dialog.table.item(row, 5).setText("+02:00")
-    values, problems = dialog.values()
-    assert not problems
-    win.save_deployments(values)
+    dialog.accept()
     qtbot.waitUntil(
-        lambda: win.controller.reader.deployments()["A"]["latitude"] == 51.5, timeout=10000
+        lambda: win.project.reader.deployments()["A"]["latitude"] == 51.5, timeout=10000
     )
-    assert win.controller.reader.deployments()["A"]["utc_offset"] == "+02:00"
-    dialog.table.item(row, 3).setText("north")
-    assert dialog.values()[1] == ["A: Latitude 'north' is not a number"]
+    assert win.project.reader.deployments()["A"]["utc_offset"] == "+02:00"
+
+
+def test_a_backup_from_the_menu_is_restored_from_the_menu(qtbot, window):
+    win = window
+    go_to(win, "A/IMG_0000.JPG")
+    qtbot.keyClick(win.grid, Qt.Key.Key_V)
+    wait_saved(qtbot, win)
+    with qtbot.waitSignal(win.project.jobs.finished, timeout=20000,
+                          check_params_cb=lambda k, m: k is JobKind.BACKUP):  # fmt: skip
+        trigger(win, Command.BACKUP)
+    assert "backed up to" in win.statusBar().currentMessage()
+    go_to(win, "A/IMG_0000.JPG")
+    qtbot.keyClick(win.grid, Qt.Key.Key_H)
+    wait_saved(qtbot, win)
+    assert labels(win)["IMG_0000.JPG"] == ["human"]
+    trigger(win, Command.RESTORE)
+    dialog = dialog_of(qtbot, RestoreDialog)
+    assert dialog.list.count() >= 1
+    with qtbot.waitSignal(win.flows.restored, timeout=30000):
+        dialog.accept()
+    qtbot.waitUntil(lambda: win.project.reader is not None, timeout=20000)
+    assert labels(win)["IMG_0000.JPG"] == ["vehicle"]
+    assert any(".before-restore-" in f for f in os.listdir(os.path.dirname(win.project.db_path)))

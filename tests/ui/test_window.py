@@ -51,7 +51,9 @@ def test_bulk_blank_triage_of_a_selection_is_undone_in_one_step(qtbot, window):
     wait_saved(qtbot, win)
     assert all(v == [] for v in labels(win).values())
     assert "0 blank" in win.status.counts.text()
-    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     wait_saved(qtbot, win)
     assert sum(v == ["blank"] for v in labels(win).values()) == 6
 
@@ -90,7 +92,9 @@ def test_history_shows_who_changed_the_image(qtbot, window):
     wait_saved(qtbot, win)
     go_to(win, "A/IMG_011.JPG")
     qtbot.keyClick(win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: getattr(win, "history_dialog", None) is not None and win.history_dialog.isVisible())
+    qtbot.waitUntil(
+        lambda: getattr(win, "history_dialog", None) is not None and win.history_dialog.isVisible()
+    )
     assert win.history_model.rowCount() == 1
     assert win.history_model.index(0, 1).data() == "tester"
     assert "Human" in win.history_model.index(0, 4).data()
@@ -109,7 +113,9 @@ def test_filters_narrow_the_grid_and_keep_the_current_image(qtbot, window):
     assert win.grid_model.rowCount() == 3
     bar.burst_only.setChecked(False)
     bar.order.setCurrentIndex(bar.order.findData("uncertain_first"))
-    scores = [win.grid_model.data(win.grid_model.index(r), win.grid_model.TopScoreRole) for r in range(9)]
+    scores = [
+        win.grid_model.data(win.grid_model.index(r), win.grid_model.TopScoreRole) for r in range(9)
+    ]
     assert scores == sorted(scores)
 
 
@@ -149,8 +155,14 @@ def test_suggestions_can_be_averaged_over_each_burst(qtbot, window):
     with qtbot.waitSignal(win.project.predictions_changed, timeout=10000):
         trigger(win, Command.BURST_VIEW)
     snap = win.project.snapshot
-    frames = [snap.row_of(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p.startswith("A/IMG_000")]
-    assert len({round(float(snap.top_score[r]), 6) for r in frames}) == 1, "one burst, one averaged suggestion"
+    frames = [
+        snap.row_of(i)
+        for i, p in zip(snap.ids, snap.paths, strict=True)
+        if p.startswith("A/IMG_000")
+    ]
+    assert len({round(float(snap.top_score[r]), 6) for r in frames}) == 1, (
+        "one burst, one averaged suggestion"
+    )
     with qtbot.waitSignal(win.project.snapshot_loaded, timeout=10000):
         trigger(win, Command.BURST_VIEW)
     snap = win.project.snapshot
