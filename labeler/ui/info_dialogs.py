@@ -55,6 +55,12 @@ class KeysDialog(QDialog):
         self.activateWindow()
         self.table.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        # The keys go back to the window that opened the list.
+        if self.parentWidget() is not None:
+            self.parentWidget().activateWindow()
+
 
 class AboutDialog(QDialog):
     """Version, model in use, data folder, catalog and log file."""

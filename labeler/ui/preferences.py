@@ -82,7 +82,7 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.observer = QLineEdit(prefs.observer, self)
         self.observer.setToolTip("Recorded with every decision you make")
-        self.gap = _spin(1, 3600, prefs.burst_gap_s, " s", 0)
+        self.gap = _spin(1, 86400, prefs.burst_gap_s, " s", 0)
         self.gap.setToolTip(
             "Frames of one camera closer than this form a burst (rescans the folder)"
         )

@@ -53,6 +53,7 @@ class SpeciesDialog(QDialog):
         rename.clicked.connect(self._on_rename)
         merge = QPushButton("Merge into:", self)
         merge.clicked.connect(self._on_merge)
+        self.merge_button = merge
         self.hide_button = QPushButton("Hide / show", self)
         self.hide_button.clicked.connect(self._on_hide)
         self.delete_button = QPushButton("Delete unused", self)
