@@ -129,8 +129,8 @@ class LabelingController(QObject):
         """The note typed in the panel (for the current image)."""
         cur = self.nav.current_image()
         if cur is not None:
-            self.project.set_note(cur, text)
-            self.nav.status.message("Note saved" if text.strip() else "Note removed")
+            said = "Note saved" if text.strip() else "Note removed"
+            self.project.set_note(cur, text, on_done=lambda: self.nav.status.message(said))
 
     def mark(self, key: str) -> None:
         """Blank, human or vehicle from a key or button."""

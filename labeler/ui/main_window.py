@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         self.commands.folder_chosen.connect(self.open_folder)
         self.commands.preferences_changed.connect(self._on_preferences_changed)
         self.hint.open_requested.connect(self.commands.choose_folder)
-        self.hint.recent_chosen.connect(self.open_folder)
+        self.hint.recent_chosen.connect(self.open_recent)
 
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         self.thumbs.cache_dir = self.project.thumb_cache_dir()
         self.grid_model.root = self.strip_model.root = self.project.root or ""
         self.setWindowTitle(f"{Path(folder).name} — Camera-trap labeler")
-        self.memory.remember_folder(str(folder))
+        self.memory.remember_folder(str(folder), db)
         self._refresh_recent()
         self.grid.reset_first_paint()
         self.stack.setCurrentWidget(self.split)
@@ -223,9 +223,13 @@ class MainWindow(QMainWindow):
              f"{message}\n\nRestore the newest verified backup?\n{newest}", question=True,
              on_yes=lambda: self.flows.restore(newest))  # fmt: skip
 
+    def open_recent(self, folder: str) -> None:
+        """Open a recent folder with the catalog it was opened with."""
+        self.open_folder(folder, self.memory.catalog_for(folder))
+
     def _refresh_recent(self) -> None:
         recent = self.memory.recent()
-        self.actions.set_recent(recent, self.open_folder)
+        self.actions.set_recent(recent, self.open_recent)
         self.hint.set_recent(recent)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802

@@ -315,8 +315,13 @@ class ProjectController(QObject):
         """Redo the last undone action."""
         self.label(LabelAction.REDO, [])
 
-    def set_note(self, image_id: int, text: str) -> None:
-        """Save an image's note (with the observer's name)."""
+    def set_note(self, image_id: int, text: str, on_done: Callable[[], None] | None = None) -> None:
+        """Save an image's note (with the observer's name); ``on_done`` once it committed."""
         author = self.author
-        self.submit(lambda store: store.set_note(image_id, text, author),
-                    on_done=lambda _r: self.labels_changed.emit([image_id]))  # fmt: skip
+
+        def saved(_r) -> None:
+            self.labels_changed.emit([image_id])
+            if on_done is not None:
+                on_done()
+
+        self.submit(lambda store: store.set_note(image_id, text, author), on_done=saved)

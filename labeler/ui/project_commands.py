@@ -66,10 +66,14 @@ class ProjectCommands(QObject):
 
     # -- File --------------------------------------------------------------------------------
     def choose_folder(self) -> None:
-        """Ask for a folder (starting where the last one was) and open it."""
-        dialog = QFileDialog(self.window, "Open a folder of camera-trap images", self._start_dir())
+        """Ask for a folder (beside the last one, which is selected; else the home folder)."""
+        last = self.memory.last_folder()
+        start = str(Path(last).parent) if last and os.path.isdir(last) else str(Path.home())
+        dialog = QFileDialog(self.window, "Open a folder of camera-trap images", start)
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        if last and os.path.isdir(last):
+            dialog.selectFile(last)
         self._show(
             dialog,
             lambda: dialog.selectedFiles() and self.folder_chosen.emit(dialog.selectedFiles()[0]),

@@ -49,11 +49,22 @@ class SessionMemory:
         """Recently opened folders, newest first."""
         return settings_list(self.settings, "recent")
 
-    def remember_folder(self, folder: str) -> None:
-        """Put ``folder`` first in the recent list and remember it as the last folder."""
+    def remember_folder(self, folder: str, db: str | None = None) -> None:
+        """Put ``folder`` first in the recent list, remember it as the last folder, and the
+        catalog it was opened with (when not the default one)."""
         recent = [f for f in self.recent() if f != folder]
         self.settings.setValue("recent", [folder, *recent][:MAX_RECENT])
         self.settings.setValue("last_folder", folder)
+        key = f"{self._project_key(folder)}/catalog"
+        if db:
+            self.settings.setValue(key, db)
+        else:
+            self.settings.remove(key)
+
+    def catalog_for(self, folder: str) -> str | None:
+        """The catalog a recent folder was opened with, when it was not the default."""
+        value = self.settings.value(f"{self._project_key(folder)}/catalog")
+        return str(value) if value else None
 
     def last_folder(self) -> str | None:
         """The folder opened last (where the Open dialog starts)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from labeler.core.store import Store
@@ -22,7 +22,7 @@ def wait_saved(qtbot, win) -> None:
     qtbot.waitUntil(lambda: win.status.saved.text() == "All changes saved", timeout=10000)
 
 
-def go_to(win, name: str) -> None:
+def go_to(win, name: str, qtbot=None) -> None:
     """Click the tile of the image whose path ends with ``name``."""
     snap = win.project.snapshot
     image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p.endswith(name))
@@ -32,6 +32,8 @@ def go_to(win, name: str) -> None:
     rect = win.grid.visualRect(win.grid_model.index(row))
     from pytestqt.qtbot import QtBot
 
+    if qtbot is not None:
+        reactivate(qtbot, win)
     QtBot.mouseClick(win.grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     win.grid.setFocus()
     assert win.nav.current_image() == image_id
@@ -74,3 +76,42 @@ def dialog_of(qtbot, cls: type[QWidget]):
 def press(qtbot, widget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     """One key press on a widget."""
     qtbot.keyClick(widget, key, modifier)
+
+
+def search(qtbot, win, text: str, *, enter: int = 1) -> None:
+    """Press / and type ``text`` into the species search, then Enter (``enter`` times)."""
+    qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
+    qtbot.keyClicks(win.panel.search, text)
+    for _ in range(enter):
+        win.panel.completer.popup().hide()
+        reactivate(qtbot, win)
+        qtbot.keyClick(win.panel.search, Qt.Key.Key_Return)
+    reactivate(qtbot, win)
+
+
+def reactivate(qtbot, win) -> None:
+    """Make the window the active one again after a popup or dialog.
+
+    The offscreen platform delivers a popup's activation late (even after the popup closed);
+    a desktop gives the window back at once. Requests are handled in order, so asking again
+    and waiting settles it.
+    """
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=3000)
+
+
+def select_rows(win, rows) -> None:
+    sel = win.grid.selectionModel()
+    sel.clearSelection()
+    for r in rows:
+        sel.select(win.grid_model.index(r), QItemSelectionModel.SelectionFlag.Select)
+
+
+def label_two_classes(qtbot, win) -> None:
+    """Five frames blank, four red fox, by keys."""
+    select_rows(win, range(0, 5))
+    qtbot.keyClick(win.grid, Qt.Key.Key_E)
+    wait_saved(qtbot, win)
+    select_rows(win, range(5, 9))
+    search(qtbot, win, "Red fox")
+    wait_saved(qtbot, win)

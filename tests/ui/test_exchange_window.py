@@ -41,7 +41,7 @@ def test_every_promise_of_the_readme_is_in_a_menu(window):
 
 def test_csv_export_from_the_menu_with_the_command_lines_options(qtbot, window, tmp_path):
     win = window
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
     report = export_through_the_menu(qtbot, win, ExportFormat.CSV, tmp_path / "all.csv")
@@ -156,14 +156,14 @@ def test_deployments_are_edited_from_the_menu_and_saved(qtbot, window):
 
 def test_a_backup_from_the_menu_is_restored_from_the_menu(qtbot, window):
     win = window
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_V)
     wait_saved(qtbot, win)
     with qtbot.waitSignal(win.project.jobs.finished, timeout=20000,
                           check_params_cb=lambda k, m: k is JobKind.BACKUP):  # fmt: skip
         trigger(win, Command.BACKUP)
     assert "backed up to" in win.statusBar().currentMessage()
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
     assert labels(win)["IMG_0000.JPG"] == ["human"]

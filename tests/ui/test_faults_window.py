@@ -28,7 +28,7 @@ def test_a_label_that_cannot_be_written_stays_unsaved_and_is_retried(qtbot, wind
         return real_write(self)
 
     monkeypatch.setattr(type(store), "write", write)
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_E)
     qtbot.waitUntil(lambda: "NOT SAVED" in win.status.saved.text(), timeout=10000)
     assert "full" in win.status.saved.text()
@@ -58,7 +58,7 @@ def test_sqlite_reports_a_full_database_as_an_operational_error(tmp_path):
 def test_a_corrupt_catalog_offers_its_newest_backup_and_reopens(qtbot, window, burst_card):
     win = window
     db = win.project.db_path
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_V)
     wait_saved(qtbot, win)
     with qtbot.waitSignal(win.project.jobs.finished, timeout=20000,

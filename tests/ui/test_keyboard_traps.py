@@ -15,7 +15,7 @@ def species_keys(win) -> set[str]:
 
 def test_enter_takes_the_single_completion_of_a_partial_name(qtbot, window):
     win = window
-    go_to(win, "A/IMG_010.JPG")
+    go_to(win, "A/IMG_010.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
     qtbot.keyClicks(win.panel.search, "aardw")  # only the aardwolf contains this
     assert win.panel.matches("aardw") == ["aardwolf"]
@@ -29,7 +29,7 @@ def test_enter_takes_the_single_completion_of_a_partial_name(qtbot, window):
 def test_enter_pressed_again_and_again_on_a_partial_name_adds_no_species(qtbot, window):
     win = window
     before = species_keys(win)
-    go_to(win, "A/IMG_011.JPG")
+    go_to(win, "A/IMG_011.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
     qtbot.keyClicks(win.panel.search, "fox")  # several species match
     for _ in range(3):
@@ -45,10 +45,10 @@ def test_enter_pressed_again_and_again_on_a_partial_name_adds_no_species(qtbot, 
 
 def test_after_c_the_digits_set_the_count_and_escape_gives_the_keys_back(qtbot, window):
     win = window
-    go_to(win, "A/IMG_012.JPG")
+    go_to(win, "A/IMG_012.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
-    go_to(win, "A/IMG_012.JPG")
+    go_to(win, "A/IMG_012.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_C)
     assert win.panel.count.hasFocus()
     qtbot.keyClicks(win.panel.count, "3")

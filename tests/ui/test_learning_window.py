@@ -6,31 +6,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from labeler.core.store import Store
 from labeler.ui.commands import Command
-from tests.ui.helpers import go_to, trigger, wait_saved
-
-
-def select(win, rows) -> None:
-    sel = win.grid.selectionModel()
-    sel.clearSelection()
-    for r in rows:
-        sel.select(win.grid_model.index(r), QItemSelectionModel.SelectionFlag.Select)
-
-
-def label_two_classes(qtbot, win) -> None:
-    """Five frames blank, four red fox, by keys."""
-    select(win, range(0, 5))
-    qtbot.keyClick(win.grid, Qt.Key.Key_E)
-    wait_saved(qtbot, win)
-    select(win, range(5, 9))
-    qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
-    qtbot.keyClicks(win.panel.search, "Red fox")
-    win.panel.completer.popup().hide()
-    qtbot.keyClick(win.panel.search, Qt.Key.Key_Return)
-    wait_saved(qtbot, win)
+from tests.ui.helpers import go_to, label_two_classes, trigger, wait_saved
 
 
 def test_the_head_retrains_by_itself_after_enough_confirmations(qtbot, window):
@@ -107,7 +87,7 @@ def test_auto_accept_labels_as_machine_and_undoes_in_one_step(qtbot, window):
 def test_review_mode_shows_unlabeled_images_most_useful_first(qtbot, window):
     win = window
     win.learning_panel.every.setValue(0)
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_E)
     wait_saved(qtbot, win)
     with qtbot.waitSignal(win.learning.review_ready, timeout=30000):

@@ -27,7 +27,7 @@ def test_the_observer_name_goes_on_every_decision_from_then_on(qtbot, window):
     dialog = open_preferences(qtbot, win)
     dialog.observer.setText("Ana Ruiz")
     save(dialog)
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
     with Store(win.project.db_path, readonly=True) as s:
@@ -46,14 +46,14 @@ def test_a_key_given_to_two_commands_is_refused_and_a_free_one_is_used(qtbot, wi
     dialog.set_key(Command.BLANK, "K")
     assert dialog.message.text() == ""
     save(dialog)
-    go_to(win, "A/IMG_0001.JPG")
+    go_to(win, "A/IMG_0001.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_K)
     wait_saved(qtbot, win)
     assert labels(win)["IMG_0001.JPG"] == ["blank"]
     dialog = open_preferences(qtbot, win)
     dialog.restore_default_keys()
     save(dialog)
-    go_to(win, "A/IMG_0002.JPG")
+    go_to(win, "A/IMG_0002.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_E)
     wait_saved(qtbot, win)
     assert labels(win)["IMG_0002.JPG"] == ["blank"]
@@ -80,7 +80,7 @@ def test_burst_gap_audit_share_and_target_are_kept_and_used(qtbot, window):
 
 def test_species_are_renamed_merged_hidden_and_unused_ones_deleted(qtbot, window):
     win = window
-    go_to(win, "A/IMG_010.JPG")
+    go_to(win, "A/IMG_010.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
     qtbot.keyClicks(win.panel.search, "Jnuk")
     qtbot.keyClick(win.panel.search, Qt.Key.Key_Return)
@@ -89,7 +89,7 @@ def test_species_are_renamed_merged_hidden_and_unused_ones_deleted(qtbot, window
     qtbot.waitUntil(lambda: labels(win)["IMG_010.JPG"] == ["jnuk"], timeout=10000)
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     wait_saved(qtbot, win)
-    go_to(win, "A/IMG_011.JPG")
+    go_to(win, "A/IMG_011.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_V)
     wait_saved(qtbot, win)
     trigger(win, Command.SPECIES)

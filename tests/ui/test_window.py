@@ -7,12 +7,12 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from labeler.ui.commands import Command
-from tests.ui.helpers import go_to, labels, trigger, wait_saved
+from tests.ui.helpers import go_to, labels, search, trigger, wait_saved
 
 
 def test_a_burst_is_labeled_with_the_keyboard_alone(qtbot, window):
     win = window
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     grid = win.grid
     qtbot.keyClick(grid, Qt.Key.Key_E)  # frame 1: blank, advance
     wait_saved(qtbot, win)
@@ -25,7 +25,7 @@ def test_a_burst_is_labeled_with_the_keyboard_alone(qtbot, window):
     assert got["IMG_0000.JPG"] == ["blank"]
     assert got["IMG_0001.JPG"] and got["IMG_0002.JPG"]
     # M gives every frame of the burst the majority species (blank frames join the animal).
-    go_to(win, "A/IMG_0001.JPG")
+    go_to(win, "A/IMG_0001.JPG", qtbot)
     qtbot.keyClick(grid, Qt.Key.Key_M)
     wait_saved(qtbot, win)
     got = labels(win)
@@ -60,7 +60,7 @@ def test_bulk_blank_triage_of_a_selection_is_undone_in_one_step(qtbot, window):
 
 def test_a_new_species_is_added_from_the_search_box_and_labels_the_image(qtbot, window):
     win = window
-    go_to(win, "B/IMG_1000.JPG")
+    go_to(win, "B/IMG_1000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
     assert win.panel.search.hasFocus()
     qtbot.keyClicks(win.panel.search, "Striped polecat")
@@ -76,21 +76,18 @@ def test_a_new_species_is_added_from_the_search_box_and_labels_the_image(qtbot, 
 
 def test_an_existing_species_is_found_by_typing_its_name(qtbot, window):
     win = window
-    go_to(win, "A/IMG_010.JPG")
-    qtbot.keyClick(win.grid, Qt.Key.Key_Slash)
-    qtbot.keyClicks(win.panel.search, "Red fox")
-    win.panel.completer.popup().hide()
-    qtbot.keyClick(win.panel.search, Qt.Key.Key_Return)
+    go_to(win, "A/IMG_010.JPG", qtbot)
+    search(qtbot, win, "Red fox")
     wait_saved(qtbot, win)
     assert labels(win)["IMG_010.JPG"] == ["red_fox"]
 
 
 def test_history_shows_who_changed_the_image(qtbot, window):
     win = window
-    go_to(win, "A/IMG_011.JPG")
+    go_to(win, "A/IMG_011.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
-    go_to(win, "A/IMG_011.JPG")
+    go_to(win, "A/IMG_011.JPG", qtbot)
     qtbot.keyClick(win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(
         lambda: getattr(win, "history_dialog", None) is not None and win.history_dialog.isVisible()
@@ -103,12 +100,12 @@ def test_history_shows_who_changed_the_image(qtbot, window):
 def test_filters_narrow_the_grid_and_keep_the_current_image(qtbot, window):
     win = window
     bar = win.filter_bar
-    go_to(win, "B/IMG_1001.JPG")
+    go_to(win, "B/IMG_1001.JPG", qtbot)
     bar.folder.setCurrentIndex(bar.folders.index("B"))
     assert win.grid_model.rowCount() == 2
     assert win.grid_model.data(win.grid.currentIndex(), win.grid_model.PathRole) == "B/IMG_1001.JPG"
     bar.folder.setCurrentIndex(0)
-    go_to(win, "A/IMG_0001.JPG")
+    go_to(win, "A/IMG_0001.JPG", qtbot)
     bar.burst_only.setChecked(True)
     assert win.grid_model.rowCount() == 3
     bar.burst_only.setChecked(False)
@@ -125,7 +122,7 @@ def test_item_models_pass_the_model_tester(qtbot, qtmodeltester, window):
     qtmodeltester.check(win.strip_model)
     qtmodeltester.check(win.panel.suggestions)
     qtmodeltester.check(win.species_model)
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     qtbot.keyClick(win.grid, Qt.Key.Key_H)
     wait_saved(qtbot, win)
     win.history_model.set_history(win.project.history(int(win.project.snapshot.ids[0])))
@@ -151,7 +148,7 @@ def test_dragging_across_tiles_selects_them_all(qtbot, window):
 
 def test_suggestions_can_be_averaged_over_each_burst(qtbot, window):
     win = window
-    go_to(win, "A/IMG_0000.JPG")
+    go_to(win, "A/IMG_0000.JPG", qtbot)
     with qtbot.waitSignal(win.project.predictions_changed, timeout=10000):
         trigger(win, Command.BURST_VIEW)
     snap = win.project.snapshot
