@@ -270,6 +270,9 @@ class ImagesMixin(StoreBase):
     def catalog_rows(self, model_id: int | None) -> list[tuple]:
         """Every present image the grid shows, with its top suggestion, empty score and label.
 
+        Files the user must hear about (0 bytes, unreadable, path too long) are shown too, with
+        their status; videos and files that are not media are left out.
+
         Columns: id, path, folder, datetime, status, sequence_id, frame, top label, top score,
         empty score, primary label key, label method, number of labels, mtime_ns.
         """
@@ -284,7 +287,7 @@ class ImagesMixin(StoreBase):
             "LEFT JOIN predictions p ON p.image_id=i.id AND p.model_id=? AND p.rank=1 "
             "LEFT JOIN image_predictions ip ON ip.image_id=i.id AND ip.model_id=? "
             "LEFT JOIN observations o ON o.image_id=i.id AND o.slot=0 "
-            "WHERE i.missing=0 AND i.status NOT IN ('not_media', 'video', 'empty', "
-            "'path_too_long', 'unreadable_io') ORDER BY i.folder, i.datetime, i.path",
+            "WHERE i.missing=0 AND i.status NOT IN ('not_media', 'video') "
+            "ORDER BY i.folder, i.datetime, i.path",
             (model_id if model_id is not None else -1,) * 2,
         )
