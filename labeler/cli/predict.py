@@ -21,6 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--bursts", action="store_true", help="average suggestions over each burst")
+    p.add_argument(
+        "--regions", default="auto",
+        help="where the animal crops come from: auto (imported or detector boxes when they cover "
+        "the folder, else the built-in localizer), builtin, none (whole frame only), or the name "
+        "of an imported results file or detector run",
+    )  # fmt: skip
     p.add_argument("--out", help="write predictions.csv: one row per image and rank")
 
 
@@ -30,6 +36,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from labeler.core.ingest import scan_to_end
     from labeler.core.jobs import JobWarning
     from labeler.core.prediction import ModelUnavailable, predict_project
+    from labeler.core.regions import RegionSourceError
 
     models = args.model or ["lite0"]
     with open_store(args) as store:
@@ -39,14 +46,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         reports, model_ids = [], []
         for name in models:
             gen = predict_project(store, args.folder, name, batch_size=args.batch,
-                                  backend=args.backend, device=args.device)  # fmt: skip
+                                  backend=args.backend, device=args.device, regions=args.regions)  # fmt: skip
             while True:
                 try:
                     event = next(gen)
                 except StopIteration as stop:
                     reports.append(stop.value)
                     break
-                except ModelUnavailable as exc:
+                except (ModelUnavailable, RegionSourceError) as exc:
                     raise SystemExit(f"labeler: {exc}") from None
                 if args.json or isinstance(event, JobWarning):
                     continue
@@ -68,6 +75,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "images_per_second": main.images_per_second,
         "device": main.device,
         "model_version": "+".join(r.model_version for r in reports),
+        "regions": main.regions,
+        "cropped": main.cropped,
+        "unavailable": main.unavailable,
+        "paused": main.paused,
         "failures": [{"path": p, "reason": why} for p, why in failures],
     }
     if args.out:
@@ -75,15 +86,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     lines = [
         f"{main.images} images: {main.predicted} predicted now, {main.already_done} already done, "
         f"{main.failed} failed; {main.seconds:.1f} s ({main.images_per_second} images/s) on {main.device}",
-        f"model {data['model_version']}",
+        f"model {data['model_version']}; regions: {main.regions} ({main.cropped} images cropped)",
     ]
+    if main.paused:
+        lines.append(
+            f"stopped early: {main.paused}; {main.unavailable} images left for the next run"
+        )
     lines += [f"failed: {p}: {why}" for p, why in failures[:20]]
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more failures")
     if args.out:
         lines.append(f"wrote {rows} rows to {args.out}")
     emit(args, data, "\n".join(lines))
-    return 0
+    return 3 if main.paused else 0
 
 
 def write_csv(store, model_ids: list[int], out: str, *, bursts: bool) -> int:

@@ -66,23 +66,31 @@ def predict_project(
     batch_size: int = 32,
     backend: str = "onnx",
     device: str = "auto",
+    regions: str = "auto",
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Generator[object, None, object]:
     """Predict every image ``model`` has not seen; returns the prediction report.
 
-    Yields the pipeline's progress, the device in use (a :class:`Progress` text) and a warning
-    for images that could not be read.
+    ``regions`` says where the animal crops come from (``labeler predict --regions``). Yields
+    the pipeline's progress, the device in use (a :class:`Progress` text) and warnings for
+    images that could not be read and for a run the card's removal stopped. Raises
+    :class:`ModelUnavailable` or ``RegionSourceError`` before any work when they cannot run.
     """
     from labeler.core.predict_job import run_predict
+    from labeler.core.regions import plan_regions
 
+    plan = plan_regions(store, regions)
     classifier = yield from open_model(model, backend=backend, device=device)
     yield Progress(0, 0, f"model on {classifier.device}")
     before = store.active_model()
     report = yield from run_predict(store, os.fspath(root), classifier, batch_size=batch_size,
-                                    should_stop=should_stop)  # fmt: skip
-    _keep_head(store, before, classifier.card.version, report.predicted)
-    failures = store.prediction_failures(store.model_id(classifier.card.version))
+                                    should_stop=should_stop, regions=plan)  # fmt: skip
+    _keep_head(store, before, report.model_version, report.predicted)
+    failures = store.prediction_failures(store.model_id(report.model_version))
     if failures:
         path, why = failures[0]
         yield JobWarning(f"{len(failures)} images could not be read (first: {path}: {why})")
+    if report.paused:
+        yield JobWarning(f"stopped early: {report.paused}; {report.unavailable} images are left "
+                         "for the next run")  # fmt: skip
     return report

@@ -216,11 +216,23 @@ CREATE INDEX detections_image ON detections(image_id)
 
 
 @MIGRATIONS()
-def m004_win_image_notes(db: Database) -> None:
+def m004_regions(db: Database) -> None:
+    # Written to be re-run safely: a process killed half-way through leaves no half state
+    # that the next open would trip over.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS region_sources (source TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "created TEXT NOT NULL, info TEXT)"
+    )
+    if "cropped" not in db["image_predictions"].columns_dict:
+        db.execute("ALTER TABLE image_predictions ADD COLUMN cropped INTEGER")
+
+
+@MIGRATIONS()
+def m005_win_image_notes(db: Database) -> None:
     _run(
         db,
         """
-CREATE TABLE image_notes (
+CREATE TABLE IF NOT EXISTS image_notes (
     image_id INTEGER PRIMARY KEY REFERENCES images(id),
     note TEXT NOT NULL,
     author TEXT,
