@@ -1,8 +1,10 @@
 """Responsiveness of the window: event-loop stalls (5 ms heartbeat) and time to first paint.
 
 Phase 1 opens a generated 100,000-image project, pages through the grid, filters, and
-bulk-labels and undoes 5,000 images. Phase 2 opens a real folder while it is scanned and
-predicted with the default model. Stalls are the heartbeat's lateness beyond 5 ms.
+bulk-labels and undoes 5,000 images; then exports it (CSV and Camtrap DP) with a backup. Phase 2
+opens a real folder while it is scanned and predicted with the default model. Phase 3 labels
+part of it, retrains the head and fine-tunes the backbone while two exports run. Stalls are the
+heartbeat's lateness beyond 5 ms.
 
 Usage: python benchmarks/ui_responsiveness.py [--images 100000] [--data DIR]
 The last line is one JSON object (max_stall_ms, p99_stall_ms, first_paint_s and per phase).
@@ -126,7 +128,7 @@ def train_phase(app: QApplication, window, data: Path) -> dict:
     """Label 60 tunnel frames from the truth file, then retrain and fine-tune in the background."""
     from benchmarks.shared_labels import load_labels
 
-    snap = window.controller.snapshot
+    snap = window.project.snapshot
     by_path = {p: int(i) for i, p in zip(snap.ids, snap.paths, strict=True)}
     rows = [
         r
@@ -138,10 +140,13 @@ def train_phase(app: QApplication, window, data: Path) -> dict:
         members = groups.setdefault(r["label"], [])
         if len(members) < 30:
             members.append(by_path[r["path"]])
+    from labeler.core.exchange_jobs import ExportFormat, ExportRequest
+    from labeler.ui.project import LabelAction
+
     window.learning.retrain_every = 0
     for label, ids in groups.items():
-        window.controller.label("set_species", ids, label)
-    state = {"head": False, "ft": False}
+        window.project.label(LabelAction.SET_SPECIES, ids, label)
+    state = {"head": False, "ft": False, "exports": 0}
     info: dict = {}
     window.learning.head_updated.connect(
         lambda s: (state.__setitem__("head", True), info.__setitem__("head", s))
@@ -149,11 +154,24 @@ def train_phase(app: QApplication, window, data: Path) -> dict:
     window.learning.training_finished.connect(
         lambda i: (state.__setitem__("ft", True), info.__setitem__("ft", i))
     )
+    window.flows.exported.connect(lambda _r: state.__setitem__("exports", state["exports"] + 1))
+    out = Path(tempfile.mkdtemp(prefix="uibench-exports-"))
     actions = [
         (0.5, window.learning.retrain),
         (2.0, lambda: window.learning.start_fine_tune("cpu", 2)),
+        # An export while the fine-tune trains (a second one follows the first).
+        (4.0, lambda: window.flows.export(ExportRequest(ExportFormat.CAMTRAPDP, str(out / "pkg")))),
+        (
+            6.0,
+            lambda: window.flows.export(
+                ExportRequest(ExportFormat.CSV, str(out / "s.csv"), suggestions=True)
+            ),
+        ),
     ]
-    result = run_phase(app, window, lambda: state["head"] and state["ft"], 600, actions)
+    result = run_phase(
+        app, window, lambda: state["head"] and state["ft"] and state["exports"] >= 2, 600, actions
+    )
+    result["exports"] = state["exports"]
     result["labels"] = sum(len(v) for v in groups.values())
     result["head_cv_accuracy"] = info.get("head", {}).get("cv_accuracy")
     ft = info.get("ft", {})
@@ -176,7 +194,7 @@ def main() -> None:
     os.environ.setdefault("LABELER_MODEL_CACHE", str(model_cache_dir()))
     os.environ.setdefault("LABELER_DATA_DIR", str(tmp / "data"))
     os.environ.setdefault("LABELER_CACHE_DIR", str(tmp / "cache"))
-    from labeler.ui.controller import ProjectController
+    from labeler.core.exchange_jobs import ExportFormat, ExportRequest
     from labeler.ui.main_window import MainWindow
     from tests.conftest import shared_data_dir
 
@@ -186,7 +204,7 @@ def main() -> None:
     empty_root = tmp / "card"
     empty_root.mkdir()
     settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, ProjectController())
+    window = MainWindow(settings)
     window.show()
     painted = {}
     window.grid.first_paint.connect(lambda: painted.setdefault("t", time.perf_counter()))
@@ -204,7 +222,7 @@ def main() -> None:
     n = window.grid_model.rowCount()
 
     def page(fraction: float):
-        return lambda: (window.set_current_row(int(fraction * (n - 1))), g.viewport().update())
+        return lambda: (window.nav.set_current_row(int(fraction * (n - 1))), g.viewport().update())
 
     def bulk_blank():
         sel = g.selectionModel()
@@ -212,33 +230,39 @@ def main() -> None:
 
         sel.select(QItemSelection(window.grid_model.index(0), window.grid_model.index(4999)),
                    QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
-        window.set_species("blank", advance=False)
+        window.labeling.set_species("blank", advance=False)
 
     def set_filter(kind: str):
-        return lambda: window.filter_combo.setCurrentIndex(window.filter_combo.findData(kind))
+        return lambda: window.filter_bar.kind.setCurrentIndex(window.filter_bar.kind.findData(kind))
 
     def set_order(kind: str):
-        return lambda: window.order_combo.setCurrentIndex(window.order_combo.findData(kind))
+        return lambda: window.filter_bar.order.setCurrentIndex(
+            window.filter_bar.order.findData(kind)
+        )
 
     actions = [(0.2 * k, page(k / 20)) for k in range(21)]
     actions += [(4.5, set_order("uncertain_first")), (5.0, set_filter("unlabeled")), (5.5, set_filter("predicted_blank")),
-                (6.0, set_filter("all")), (6.5, set_order("time")), (7.0, bulk_blank), (9.0, window.controller.undo),
+                (6.0, set_filter("all")), (6.5, set_order("time")), (7.0, bulk_blank), (9.0, window.project.undo),
                 (11.0, lambda: None)]  # fmt: skip
-    big = run_phase(app, window, lambda: window.controller.writer.pending_labels == 0, 20, actions)
+    big = run_phase(app, window, lambda: window.project.writer.pending_labels == 0, 20, actions)
     big["first_paint_s"] = round(first_paint_big, 3)
     big["open"] = open_stats
     print(f"100k project: paging, filters, bulk blank of 5,000 and undo: {big}")
     exported = {}
-    window.exchange.finished.connect(lambda kind, report: exported.__setitem__(kind, report))
+    window.flows.exported.connect(lambda report: exported.__setitem__(report["format"], report))
+    flows = window.flows
 
-    def backup():
-        window.controller._changed_since_backup = True
-        window.controller.backup_now("benchmark")
+    def export_then(fmt: ExportFormat, out: Path):
+        # One export at a time (the window runs one job of a kind); the second starts when the
+        # first is written.
+        return lambda: flows.export(ExportRequest(fmt, str(out)))
 
-    io_phase = run_phase(app, window, lambda: "csv" in exported and "camtrapdp" in exported, 120, [
-        (0.1, lambda: window.exchange.export("csv", str(tmp / "big.csv"))),
-        (0.2, lambda: window.exchange.export("camtrapdp", str(tmp / "package"))),
-        (0.3, backup),
+    flows.exported.connect(
+        lambda r: r["format"] == "csv" and export_then(ExportFormat.CAMTRAPDP, tmp / "package")()
+    )
+    io_phase = run_phase(app, window, lambda: "csv" in exported and "camtrapdp" in exported, 180, [
+        (0.1, export_then(ExportFormat.CSV, tmp / "big.csv")),
+        (0.3, lambda: flows.backup_now("benchmark")),
     ])  # fmt: skip
     io_phase["rows"] = exported.get("csv", {}).get("rows")
     print(f"100k project: CSV and Camtrap DP exports and a backup in the background: {io_phase}")
@@ -252,7 +276,7 @@ def main() -> None:
         t_open = time.perf_counter()
         window.open_folder(str(data), str(tmp / "real.sqlite"))
         seen = {"predict": False}
-        window.controller.job_finished.connect(lambda name, _m: seen.__setitem__(name, True))
+        window.flows.predicted.connect(lambda: seen.__setitem__("predict", True))
         deadline = time.perf_counter() + 300
         while not seen["predict"] and time.perf_counter() < deadline:
             app.processEvents()
