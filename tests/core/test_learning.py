@@ -133,3 +133,21 @@ def test_auto_accept_labels_as_machine_and_is_undone_in_one_step(project):
     )
     s.undo()
     assert all(not v for v in store.labels(list(record.image_ids)).values())
+
+
+def test_corrected_labels_count_as_new_when_the_next_head_is_judged(project):
+    store, truth = project
+    names = sorted(truth)[:30]
+    wrong = {n: ("blank" if truth[n] == "red_fox" else "red_fox") for n in names[:9]}
+    s, ids = _label(store, {**truth, **wrong}, names)
+    install_head(store, retrain_head(store))
+    # The user notices nine mistakes and corrects them; nothing new is labeled.
+    for n in wrong:
+        s.set_species([ids[n]], truth[n])
+    outcome = retrain_head(store)
+    assert "no new labels" not in outcome.reason, outcome.reason
+    assert outcome.accepted, outcome.reason
+    install_head(store, outcome)
+    found = current_head(store)
+    fixed = [ids[n] for n in wrong]
+    assert set(fixed) <= set(found[0]["card"]["extra"]["trained_on"])
