@@ -33,6 +33,9 @@ from labeler.core.species import ensure_default_species  # noqa: E402
 from labeler.core.store import PredictionRow, Store  # noqa: E402
 
 HEARTBEAT_MS = 5
+# perf_counter time of the latest heartbeat, or None while no phase is measured (read by the
+# stall profiler's thread).
+LAST_BEAT: list[float | None] = [None]
 
 
 class Heartbeat:
@@ -47,18 +50,21 @@ class Heartbeat:
         self.stalls: list[float] = []
 
     def start(self) -> None:
+        LAST_BEAT[0] = time.perf_counter()
         self.stalls = []
         self.clock.start()
         self.last = 0.0
         self.timer.start()
 
     def _tick(self) -> None:
+        LAST_BEAT[0] = time.perf_counter()
         now = self.clock.nsecsElapsed() / 1e6
         self.stalls.append(max(0.0, now - self.last - HEARTBEAT_MS))
         self.last = now
 
     def stop(self) -> dict:
         self.timer.stop()
+        LAST_BEAT[0] = None
         s = np.array(self.stalls or [0.0])
         return {"ticks": len(self.stalls), "max_stall_ms": round(float(s.max()), 1),
                 "p99_stall_ms": round(float(np.percentile(s, 99)), 1)}  # fmt: skip
@@ -154,7 +160,13 @@ def train_phase(app: QApplication, window, data: Path) -> dict:
     window.learning.training_finished.connect(
         lambda i: (state.__setitem__("ft", True), info.__setitem__("ft", i))
     )
-    window.flows.exported.connect(lambda _r: state.__setitem__("exports", state["exports"] + 1))
+    done_formats: list[str] = []
+
+    def counted(report: dict) -> None:
+        state["exports"] += 1
+        done_formats.append(report["format"])
+
+    window.flows.exported.connect(counted)
     out = Path(tempfile.mkdtemp(prefix="uibench-exports-"))
     actions = [
         (0.5, window.learning.retrain),
@@ -171,7 +183,7 @@ def train_phase(app: QApplication, window, data: Path) -> dict:
     result = run_phase(
         app, window, lambda: state["head"] and state["ft"] and state["exports"] >= 2, 600, actions
     )
-    result["exports"] = state["exports"]
+    result["exports"] = done_formats
     result["labels"] = sum(len(v) for v in groups.values())
     result["head_cv_accuracy"] = info.get("head", {}).get("cv_accuracy")
     ft = info.get("ft", {})
@@ -186,7 +198,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--images", type=int, default=100_000)
     ap.add_argument("--data", type=Path)
+    ap.add_argument(
+        "--profile", action="store_true", help="sample every thread while the event loop is late"
+    )
     args = ap.parse_args()
+    sampler = None
+    if args.profile:
+        from benchmarks.stall_profiler import StallSampler
+
+        sampler = StallSampler(lambda: LAST_BEAT[0])
+        sampler.start()
     tmp = Path(tempfile.mkdtemp(prefix="uibench-"))
     from inference.export import model_cache_dir
 
@@ -257,13 +278,16 @@ def main() -> None:
         # first is written.
         return lambda: flows.export(ExportRequest(fmt, str(out)))
 
-    flows.exported.connect(
-        lambda r: r["format"] == "csv" and export_then(ExportFormat.CAMTRAPDP, tmp / "package")()
-    )
+    def second(report: dict) -> None:
+        if report["format"] == "csv":
+            export_then(ExportFormat.CAMTRAPDP, tmp / "package")()
+
+    flows.exported.connect(second)
     io_phase = run_phase(app, window, lambda: "csv" in exported and "camtrapdp" in exported, 180, [
         (0.1, export_then(ExportFormat.CSV, tmp / "big.csv")),
         (0.3, lambda: flows.backup_now("benchmark")),
     ])  # fmt: skip
+    flows.exported.disconnect(second)
     io_phase["rows"] = exported.get("csv", {}).get("rows")
     print(f"100k project: CSV and Camtrap DP exports and a backup in the background: {io_phase}")
     data = args.data or shared_data_dir()
@@ -303,6 +327,9 @@ def main() -> None:
         "images": args.images,
     }
     result["first_paint_s"] = round(result["first_paint_s"], 3)
+    if sampler is not None:
+        sampler.stop()
+        print("\n".join(sampler.report()))
     print(json.dumps(result))
 
 
