@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +37,8 @@ HEARTBEAT_MS = 5
 # perf_counter time of the latest heartbeat, or None while no phase is measured (read by the
 # stall profiler's thread).
 LAST_BEAT: list[float | None] = [None]
+# Wall-clock (start, end) of every stall over 50 ms, for the profiler's account of them.
+LONG_STALLS: list[tuple[float, float]] = []
 
 
 class Heartbeat:
@@ -59,7 +62,11 @@ class Heartbeat:
     def _tick(self) -> None:
         LAST_BEAT[0] = time.perf_counter()
         now = self.clock.nsecsElapsed() / 1e6
-        self.stalls.append(max(0.0, now - self.last - HEARTBEAT_MS))
+        stall = max(0.0, now - self.last - HEARTBEAT_MS)
+        self.stalls.append(stall)
+        if stall > 50:
+            end = time.time()
+            LONG_STALLS.append((end - (now - self.last) / 1000, end))
         self.last = now
 
     def stop(self) -> dict:
@@ -111,9 +118,13 @@ def generate_project(db: Path, n: int) -> None:
     print(f"generated {n} images in {time.perf_counter() - t:.1f} s")
 
 
+PHASES: list[tuple[dict, float, float]] = []
+
+
 def run_phase(app: QApplication, window, until, max_s: float, actions=()) -> dict:
     """Spin the event loop until ``until()`` (or ``max_s``), running timed actions."""
     hb = Heartbeat()
+    wall = time.time()
     hb.start()
     t0 = time.perf_counter()
     pending = sorted(actions, key=lambda a: a[0])
@@ -127,6 +138,7 @@ def run_phase(app: QApplication, window, until, max_s: float, actions=()) -> dic
         time.sleep(0.001)
     result = hb.stop()
     result["seconds"] = round(time.perf_counter() - t0, 1)
+    PHASES.append((result, wall, time.time()))
     return result
 
 
@@ -201,13 +213,26 @@ def main() -> None:
     ap.add_argument(
         "--profile", action="store_true", help="sample every thread while the event loop is late"
     )
+    ap.add_argument(
+        "--worker-nice", type=int, help="nice steps of background jobs (default: the app's)"
+    )
     args = ap.parse_args()
-    sampler = None
+    if args.worker_nice is not None:
+        import labeler.ui.workers
+
+        labeler.ui.workers.WORKER_NICE = args.worker_nice
+    sampler = gc_pauses = cpu = None
     if args.profile:
-        from benchmarks.stall_profiler import StallSampler
+        from benchmarks.stall_profiler import GcPauses, StallSampler, ThreadCpuProbe
 
         sampler = StallSampler(lambda: LAST_BEAT[0])
         sampler.start()
+        gc_pauses = GcPauses()
+        cpu = ThreadCpuProbe()
+    from benchmarks.stall_profiler import SchedulerProbe, worst_in
+
+    probe = SchedulerProbe()
+    load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="uibench-"))
     from inference.export import model_cache_dir
 
@@ -230,6 +255,7 @@ def main() -> None:
     painted = {}
     window.grid.first_paint.connect(lambda: painted.setdefault("t", time.perf_counter()))
     hb = Heartbeat()
+    wall = time.time()
     hb.start()
     t_open = time.perf_counter()
     window.open_folder(str(empty_root), str(big_db), auto_jobs=False)
@@ -237,6 +263,7 @@ def main() -> None:
         app.processEvents()
         time.sleep(0.001)
     open_stats = hb.stop()
+    PHASES.append((open_stats, wall, time.time()))
     first_paint_big = painted.get("t", float("nan")) - t_open
     print(f"100k project: first paint {first_paint_big:.2f} s, {open_stats}")
     g = window.grid
@@ -296,6 +323,7 @@ def main() -> None:
         painted.clear()
         window.grid.reset_first_paint()
         hb = Heartbeat()
+        wall = time.time()
         hb.start()
         t_open = time.perf_counter()
         window.open_folder(str(data), str(tmp / "real.sqlite"))
@@ -304,10 +332,9 @@ def main() -> None:
         deadline = time.perf_counter() + 300
         while not seen["predict"] and time.perf_counter() < deadline:
             app.processEvents()
-            if "t" not in painted and window.grid_model.rowCount():
-                pass
             time.sleep(0.001)
         real = hb.stop()
+        PHASES.append((real, wall, time.time()))
         real["first_paint_s"] = round(painted.get("t", float("nan")) - t_open, 3)
         real["seconds"] = round(time.perf_counter() - t_open, 1)
         real["images"] = window.grid_model.rowCount()
@@ -327,9 +354,41 @@ def main() -> None:
         "images": args.images,
     }
     result["first_paint_s"] = round(result["first_paint_s"], 3)
+    late = probe.stop()
+    for phase, start, end in PHASES:
+        phase["probe_max_stall_ms"] = round(worst_in(late, start, end), 1)
+    result["probe_max_stall_ms"] = round(max((lag for _t, lag in late), default=0.0), 1)
+    result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    print(f"an idle process beside it was late by up to {result['probe_max_stall_ms']} ms "
+          f"(machine load {result['load_average'][0]} -> {result['load_average'][1]})")  # fmt: skip
     if sampler is not None:
         sampler.stop()
+        gc_pauses.stop()
         print("\n".join(sampler.report()))
+        print(gc_pauses.report())
+        names = ["open 100k", "100k work", "exports", "real folder", "training"]
+
+        def phase_at(t: float) -> str:
+            during = [n for n, (_p, a, b) in zip(names, PHASES, strict=False) if a <= t <= b]
+            return during[0] if during else "setup"
+
+        for t, gen, ms in gc_pauses.long:
+            print(f"  gen {gen} pass of {ms:.0f} ms during {phase_at(t)}")
+        gui = str(threading.main_thread().native_id)
+        for s in cpu.explain(LONG_STALLS):
+            ms = (s["end"] - s["start"]) * 1000
+            threads = s["threads"]
+            mine = threads.pop(gui, ["GUI", 0.0, 0.0])
+            named = [[sampler.native_names.get(tid, n), r, d] for tid, (n, r, d) in threads.items()]
+            others = sorted(named, key=lambda v: -v[1])[:4]
+            busy = ", ".join(f"{n} ran {r:.0f} ms" for n, r, _d in others)
+            waiting = sorted(named, key=lambda v: -v[2])[:2]
+            waits = ", ".join(f"{n} waited {d:.0f} ms" for n, _r, d in waiting)
+            print(f"  stall of {ms:.0f} ms during {phase_at(s['end'])}: GUI thread ran {mine[1]:.0f} "
+                  f"ms, waited for a CPU {mine[2]:.0f} ms; {busy}; {waits}")  # fmt: skip
+            for line in sampler.first_after(s["start"], s["end"]):
+                if "Dummy" in line or "writer" in line:
+                    print(f"      {line}")
     print(json.dumps(result))
 
 

@@ -13,27 +13,31 @@ from enum import Enum
 
 
 class JobKind(Enum):
-    """A background job: what the status bar calls it, and whether it needs the GPU lane."""
+    """A background job: what the status bar calls it, whether it needs the GPU lane, whether
+    the status bar shows it (with Cancel), and whether it runs in a process of its own."""
 
-    SNAPSHOT = ("Loading the catalog", False, False)
-    SCAN = ("Scanning", False, True)
-    PREDICT = ("Predicting", True, True)
-    DETECT = ("Detecting animals", True, True)
-    RETRAIN = ("Retraining the head", False, True)
-    FINE_TUNE = ("Fine-tuning", True, True)
-    AUTO_ACCEPT = ("Auto-accept preview", False, False)
-    REVIEW = ("Ordering the review", False, False)
-    BURST_VIEW = ("Averaging over bursts", False, False)
-    EXPORT = ("Exporting", False, True)
-    IMPORT = ("Importing", False, True)
-    BACKUP = ("Backing up", False, True)
-    SPECIES = ("Updating the species list", False, False)
+    SNAPSHOT = ("Loading the catalog", False, False, False)
+    SCAN = ("Scanning", False, True, False)
+    PREDICT = ("Predicting", True, True, True)
+    DETECT = ("Detecting animals", True, True, True)
+    RETRAIN = ("Retraining the head", False, True, True)
+    FINE_TUNE = ("Fine-tuning", True, True, True)
+    AUTO_ACCEPT = ("Auto-accept preview", False, False, True)
+    REVIEW = ("Ordering the review", False, False, False)
+    BURST_VIEW = ("Averaging over bursts", False, False, False)
+    EXPORT = ("Exporting", False, True, True)
+    IMPORT = ("Importing", False, True, True)
+    BACKUP = ("Backing up", False, True, False)
+    SPECIES = ("Updating the species list", False, False, False)
 
-    def __init__(self, verb: str, gpu: bool, shown: bool):
+    def __init__(self, verb: str, gpu: bool, shown: bool, isolated: bool):
         self.verb = verb
         self.gpu = gpu
         # Shown with a progress bar and Cancel in the status bar (the others are quick reads).
         self.shown = shown
+        # Long numeric or decoding work runs in a child process (its store calls come back
+        # here), so that it never holds the window's interpreter lock.
+        self.isolated = isolated
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from labeler.core.job_process import run_in_child, target_name
 from labeler.core.jobs import JobKind, Progress
 from labeler.core.logs import get_logger
 from labeler.core.worker_store import WorkerStore, WriteHook
@@ -66,6 +67,8 @@ class JobController(QObject):
         self.running: dict[JobKind, GeneratorWorker] = {}
         self.notices: list[str] = []
         self.log: logging.Logger = get_logger()
+        # Jobs of the kinds marked isolated run in a child process (see labeler.core.jobs).
+        self.isolate = True
 
     # -- starting ----------------------------------------------------------------------------
     def run(
@@ -94,14 +97,18 @@ class JobController(QObject):
             return None
         gen, db, writer = p.generation, p.db_path, p.writer.core if p.writer else None
         stop_kw = _accepts_stop(fn)
+        isolated = kind.isolated and self.isolate and with_store
 
         def job(*a: Any, should_stop: Callable[[], bool], **kw: Any) -> Generator:
-            if stop_kw:
-                kw["should_stop"] = should_stop
             if not with_store:
-                result = fn(*a, **kw)
+                result = fn(*a, **kw, **({"should_stop": should_stop} if stop_kw else {}))
                 return (yield from result) if isinstance(result, Generator) else result
             with WorkerStore(db, writer, on_write=on_write) as store:
+                if isolated:
+                    return (yield from run_in_child(store, target_name(fn), *a,
+                                                    should_stop=should_stop, **kw))  # fmt: skip
+                if stop_kw:
+                    kw["should_stop"] = should_stop
                 result = fn(store, *a, **kw)
                 return (yield from result) if isinstance(result, Generator) else result
 

@@ -20,11 +20,15 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from labeler.core.jobs import JobWarning
 
+# How much lower than the GUI thread background jobs run (Linux nice steps).
+WORKER_NICE = 10
 
-def lower_thread_priority(nice: int = 10) -> None:
+
+def lower_thread_priority(nice: int | None = None) -> None:
     """Run the calling thread at a lower CPU priority where the OS allows it (Linux), so that on
     a two-core laptop the event loop is scheduled first and the window never stutters."""
-    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+    nice = WORKER_NICE if nice is None else nice
+    if nice and hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
         except OSError:

@@ -119,12 +119,6 @@ class WorkflowController(QObject):
     def import_file(self, request: ImportRequest) -> None:
         """Import labels or detector boxes; a label import is one step of Ctrl+Z."""
         p = self.project
-        author = p.author
-
-        def job(store, req, *, should_stop):
-            session = LabelSession(store, author=author)
-            return (yield from run_import(store, req, session=session, author=author,
-                                          should_stop=should_stop))  # fmt: skip
 
         def done(report: dict) -> str:
             action = report.get("action_id")
@@ -138,7 +132,7 @@ class WorkflowController(QObject):
                     f"{len(report.get('unmatched', []))} rows match no image; "
                     f"{len(report.get('refused', []))} refused")  # fmt: skip
 
-        self.jobs.run(JobKind.IMPORT, job, request, on_result=done)
+        self.jobs.run(JobKind.IMPORT, run_import, request, author=p.author, on_result=done)
 
     def save_deployments(self, values: dict[str, dict]) -> None:
         """Store edited camera facts through the writer."""

@@ -74,6 +74,9 @@ def test_cancel_stops_an_export_and_leaves_no_partial_file(qtbot, window, tmp_pa
     import labeler.core.exchange.csv_io as csv_io
 
     win = window
+    # The export runs in this process here, so that the slowed-down writer below applies
+    # (a child process's cancel is tested in tests/core/test_job_process.py).
+    win.project.jobs.isolate = False
     monkeypatch.setattr(csv_io, "PROGRESS_ROWS", 1)
     started = []
     real = csv_io.export_csv
@@ -96,7 +99,7 @@ def test_cancel_stops_an_export_and_leaves_no_partial_file(qtbot, window, tmp_pa
     dialog = dialog_of(qtbot, ExportDialog)
     dialog.out.setText(str(tmp_path / "labels.csv"))
     dialog.accept()
-    qtbot.waitUntil(lambda: started and win.status.cancel.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: bool(started) and win.status.cancel.isVisible(), timeout=10000)
     with qtbot.waitSignal(win.flows.exported, timeout=10000) as blocker:
         win.status.cancel.click()
         win.cancel_seen.set()

@@ -37,11 +37,11 @@ def test_a_warning_of_a_job_is_shown_and_logged_and_the_job_goes_on(qtbot, windo
         return "done"
 
     with qtbot.waitSignal(jobs.warned, timeout=10000) as blocker:
-        jobs.run(JobKind.EXPORT, warns, on_result=lambda r: f"export {r}")
-    assert blocker.args == [JobKind.EXPORT, "3 images could not be read"]
-    qtbot.waitUntil(lambda: not jobs.is_running(JobKind.EXPORT), timeout=10000)
-    assert "Exporting: 3 images could not be read" in log_path().read_text()
-    assert "Exporting: 3 images could not be read" in jobs.notices
+        jobs.run(JobKind.BACKUP, warns, on_result=lambda r: f"backup {r}")
+    assert blocker.args == [JobKind.BACKUP, "3 images could not be read"]
+    qtbot.waitUntil(lambda: not jobs.is_running(JobKind.BACKUP), timeout=10000)
+    assert "Backing up: 3 images could not be read" in log_path().read_text()
+    assert "Backing up: 3 images could not be read" in jobs.notices
 
 
 def test_scan_notes_reach_the_user_as_warnings(qtbot, window, burst_card):
@@ -88,6 +88,7 @@ def test_gpu_jobs_run_one_at_a_time_and_a_waiting_one_can_be_cancelled(qtbot):
 def test_the_window_queues_a_second_gpu_job_behind_the_first(qtbot, window):
     win = window
     jobs = win.project.jobs
+    jobs.isolate = False  # the lane, not the child processes, is under test here
     release = threading.Event()
     ran = []
 
