@@ -1,9 +1,9 @@
 """Running a job generator in a child process while its ``Store`` stays in this one.
 
-The child imports the job by name and calls it with a :class:`RemoteStore`: every store method
-it calls is sent back here over a pipe and answered by the caller's store (for the window, a
-:class:`~labeler.core.worker_store.WorkerStore`: reads on a read-only connection, writes through
-the one writer). Events the job yields and the value it returns come back the same way, and
+The child imports the job by name and calls it with a :class:`RemoteStore`: it reads on its own
+read-only connection, and every writing store method it calls is sent back here over a pipe and
+answered by the caller's store (for the window, a
+:class:`~labeler.core.worker_store.WorkerStore`, whose writes go through the one writer). Events the job yields and the value it returns come back the same way, and
 ``should_stop`` reaches the child as a message. So the window runs the very generator the
 command line runs, and its decoding, model and numpy work never hold this process's interpreter
 lock (a background thread holding it, or descheduled while holding it, pauses the window).
@@ -194,15 +194,19 @@ def _answer(
 
 # -- the child's side ----------------------------------------------------------------------
 class RemoteStore:
-    """The store of the parent process, as the child's job sees it."""
+    """The catalog as the child's job sees it: reads on the child's own read-only connection,
+    writes sent to the parent (which makes them through its one writer) and waited for."""
 
     def __init__(self, send: Callable[[tuple], None], replies: queue.Queue, path: str):
-        from pathlib import Path
+        from labeler.core.store import Store
+        from labeler.core.worker_store import WRITE_METHODS
 
         self._send = send
         self._replies = replies
         self._lock = threading.Lock()
-        self.path = Path(path)
+        self._reader = Store(path, readonly=True)
+        self._writes = set(WRITE_METHODS)
+        self.path = self._reader.path
 
     def _call(self, name: str, args: tuple, kwargs: dict) -> tuple:
         with self._lock:
@@ -210,10 +214,20 @@ class RemoteStore:
             return self._replies.get()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        from labeler.core.store import ReadOnlyStoreError
+
+        if name.startswith("_") or name == "write":
             raise AttributeError(name)
+        attr = getattr(self._reader, name)
+        if not callable(attr):
+            return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            if name not in self._writes:
+                try:
+                    return attr(*args, **kwargs)
+                except ReadOnlyStoreError:
+                    self._writes.add(name)
             reply = self._call(name, args, kwargs)
             if reply[0] == "err":
                 raise reply[1]
@@ -231,6 +245,10 @@ class RemoteStore:
             if reply[0] == "err":
                 raise reply[1]
             yield reply[1]
+
+    def close(self) -> None:
+        """Close the child's read-only connection."""
+        self._reader.close()
 
 
 def _child() -> int:
@@ -283,5 +301,7 @@ def _child() -> int:
     except BaseException as exc:  # the parent raises it where the job was started
         traceback.print_exc()
         send(("raise", _portable(exc)))
+    finally:
+        store.close()
     out.flush()
     return 0
