@@ -17,7 +17,7 @@ class JobKind(Enum):
     the status bar shows it (with Cancel), and whether it runs in a process of its own."""
 
     SNAPSHOT = ("Loading the catalog", False, False, False)
-    SCAN = ("Scanning", False, True, False)
+    SCAN = ("Scanning", False, True, True)
     PREDICT = ("Predicting", True, True, True)
     DETECT = ("Detecting animals", True, True, True)
     RETRAIN = ("Retraining the head", False, True, True)

@@ -10,16 +10,17 @@ from labeler.core.logs import log_path
 from labeler.ui.workers import WorkerRunner
 
 
+def broken_scan(store, *, should_stop):
+    """A job that fails half-way (run in a child process, as scans are)."""
+    yield Progress(1, 3)
+    raise RuntimeError("the card was pulled out")
+
+
 def test_a_failing_job_is_shown_logged_and_signalled(qtbot, window):
     win = window
     jobs = win.project.jobs
-
-    def broken(store, *, should_stop):
-        yield Progress(1, 3)
-        raise RuntimeError("the card was pulled out")
-
-    with qtbot.waitSignal(jobs.failed, timeout=10000) as blocker:
-        jobs.run(JobKind.SCAN, broken)
+    with qtbot.waitSignal(jobs.failed, timeout=20000) as blocker:
+        jobs.run(JobKind.SCAN, broken_scan)
     assert blocker.args[0] is JobKind.SCAN and "card was pulled out" in blocker.args[1]
     assert "card was pulled out" in win.statusBar().currentMessage()
     assert win.status.notices.isVisible() and win.status.notices.text().startswith("⚠")
