@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +74,9 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
     else:
         raise ValueError(f"the weights of {backbone['version']} are not available for fine-tuning")
     n = store.count_models("finetuned") + 1
-    version = f"finetuned-{n}-{Path(base).stem}-{time.strftime('%Y%m%d%H%M%S')}"
+    # The version names files and must pass the card check: keep only plain characters.
+    stem = re.sub(r"[^A-Za-z0-9_+-]+", "_", Path(base).stem).strip("_")[:40] or "model"
+    version = f"finetuned-{n}-{stem}-{time.strftime('%Y%m%d%H%M%S')}"
     return FineTunePlan(base, train, val, head, head_val, version, head_folder(store))
 
 
