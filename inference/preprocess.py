@@ -7,6 +7,8 @@ import os
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inference.safety import open_regular
+
 THUMB_SIDE = 32
 _ORIENTATION = 0x0112
 
@@ -51,7 +53,7 @@ def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.nd
     Raises ImageLoadError with the reason.
     """
     try:
-        with Image.open(path) as im:
+        with open_regular(path) as f, Image.open(f) as im:
             if im.format == "JPEG":
                 # Asking for 3/4 of the side lets libjpeg use its 1/8 scale on 4:3 frames
                 # (20% less decoding; no measurable change in accuracy on the shared images).

@@ -8,6 +8,7 @@ a path goes through :func:`safe_name` and :func:`path_inside`; every archive is 
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -97,18 +98,25 @@ def check_archive(path: str | os.PathLike[str], *, max_bytes: int, max_ratio: fl
         )
 
 
+class NotRegularFile(OSError):
+    """A path that is a FIFO, a device, a socket or a folder where a file was expected."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     """Open a file for reading only if it is a regular file (never blocks on a FIFO or device).
 
     The file is opened without blocking and checked on the open descriptor, so a FIFO that
     replaces a file after it was listed is refused instead of hanging the reader.
-    Raises OSError; a non-regular file raises ``OSError(EINVAL)`` naming its type.
+    Raises OSError; a non-regular file raises :class:`NotRegularFile` naming its type.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise OSError(22, f"not a regular file ({file_kind(mode)})", os.fsdecode(path))
+            raise NotRegularFile(errno.EINVAL, f"not a regular file ({file_kind(mode)})")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from labeler.core.learning import (
     retrain_head,
     training_set,
 )
+from labeler.core.safepath import image_path
 from labeler.core.store import Store
 from training.head import Head, fit_head, group_folds
 
@@ -53,7 +53,7 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
     paths = store.image_paths()
     labels = np.array(ts.labels, dtype=object)
     pairs = [
-        (os.path.join(root, *paths[int(i)].split("/")), str(lab))
+        (image_path(root, paths[int(i)]), str(lab))
         for i, lab in zip(ts.image_ids, labels, strict=True)
     ]
     train = [p for p, m in zip(pairs, val_mask, strict=True) if not m]

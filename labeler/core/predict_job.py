@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from inference.empty import BurstAndSceneScorer, EmptyScorer
 from inference.pipeline import PredictedBatch, PredictItem, PredictProgress, predict_batches
 from inference.taxonomy import BLANK
 from labeler.core.generators import relay
+from labeler.core.safepath import image_path
 from labeler.core.species import ensure_default_species, project_labels
 from labeler.core.store import PredictionRow, Store
 
@@ -49,7 +49,7 @@ def register(store: Store, card: ModelCard, path: str | None = None) -> int:
 def plan(store: Store, root: str, model_id: int) -> list[PredictItem]:
     """Images of the project this model has not predicted yet, in burst order."""
     return [
-        PredictItem(image_id, os.path.join(root, *rel.split("/")))
+        PredictItem(image_id, image_path(root, rel))
         for image_id, rel in store.unpredicted_images(model_id)
     ]
 

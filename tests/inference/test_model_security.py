@@ -16,7 +16,7 @@ import torch
 from onnx import TensorProto, helper
 
 from inference.card import ModelCardError, card_path, load_card, save_card
-from inference.export import UnsafeModelError, model_cache_dir
+from inference.export import UnsafeModelError
 from inference.models import load_classifier
 from inference.weights import WeightsError, load_state_dict
 from tests.models import make_tiny_model
