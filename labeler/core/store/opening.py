@@ -199,6 +199,10 @@ def open_catalog(
     Returns the connection and the lock, held shared until the caller releases it.
     Raises NotACatalog, CatalogLocked, DatabaseUnusable (the file was set aside) or StoreError.
     """
+    if not readonly:
+        if path.is_dir():
+            refuse_foreign(path)
+        _check_writable(path)
     refuse_foreign(path)
     if readonly:
         if not path.exists():
@@ -210,7 +214,6 @@ def open_catalog(
         except BaseException:
             lock.release()
             raise
-    _check_writable(path)
     lock = CatalogLock(path)
     lock.acquire(SHARED, wait_s, purpose="opening", on_wait=on_wait)
     try:
