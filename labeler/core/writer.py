@@ -51,8 +51,10 @@ class CatalogWriter:
         on_failed: Callable[[Job, BaseException, str], None] | None = None,
         on_retrying: Callable[[Job, str], None] | None = None,
         on_pending: Callable[[int], None] | None = None,
+        on_waiting: Callable[[str], None] | None = None,
     ):
         self.db_path = db_path
+        self.on_waiting = on_waiting
         self.on_opened, self.on_open_failed = on_opened, on_open_failed
         self.on_done, self.on_failed = on_done, on_failed
         self.on_retrying, self.on_pending = on_retrying, on_pending
@@ -124,7 +126,8 @@ class CatalogWriter:
 
     def _run(self) -> None:
         try:
-            self.store = Store(self.db_path)
+            # Another process may hold the catalog for a moment: wait, and say who holds it.
+            self.store = Store(self.db_path, on_wait=self.on_waiting)
         except BaseException as exc:
             self.open_error = exc
             self._opened.set()

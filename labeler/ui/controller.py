@@ -97,9 +97,10 @@ class ProjectController(QObject):
         self.generation += 1
         self.root = str(Path(folder).resolve())
         self.db_path = str(resolve_db_path(self.root, db))
-        writer = DbWriter(self.db_path, self)
-        self.writer = writer
         gen = self.generation
+        writer = DbWriter(self.db_path, self)
+        writer.waiting.connect(lambda m: gen == self.generation and self.status_message.emit(m))
+        self.writer = writer
         writer.done.connect(self._on_writer_done)
         writer.failed.connect(self._on_writer_failed)
         writer.retrying.connect(self._on_writer_retrying)
@@ -127,10 +128,14 @@ class ProjectController(QObject):
         self.open_failed.emit(str(exc), backups)
 
     def restore_and_reopen(self, backup: str) -> None:
-        """Restore a verified backup in place of the (already set aside) catalog and open it."""
-        from labeler.core.store import restore_backup
+        """Restore a verified backup in place of the catalog and open it.
 
-        restore_backup(Path(backup), Path(self.db_path))
+        Raises StoreError (nothing changed) when the backup is unsound or another process
+        has the catalog open.
+        """
+        from labeler.core.store import restore_catalog
+
+        restore_catalog(Path(self.db_path), Path(backup))
         self.open(self.root, self.db_path)
 
     def backup_now(self, reason: str = "auto") -> None:

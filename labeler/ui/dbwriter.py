@@ -20,6 +20,7 @@ class DbWriter(QObject):
     failed = Signal(int, str, object, str)
     retrying = Signal(int, str, str)
     pending_changed = Signal(int)
+    waiting = Signal(str)
 
     def __init__(self, db_path: str, parent: QObject | None = None):
         super().__init__(parent)
@@ -32,6 +33,7 @@ class DbWriter(QObject):
             on_failed=lambda job, exc, tb: self.failed.emit(job.seq, job.kind, exc, tb),
             on_retrying=lambda job, msg: self.retrying.emit(job.seq, job.kind, msg),
             on_pending=self.pending_changed.emit,
+            on_waiting=self.waiting.emit,
         )
 
     @property

@@ -78,7 +78,7 @@ class CatalogLock:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            if not told and on_wait is not None:
+            if not told and attempt and on_wait is not None:
                 told = True
                 on_wait(f"waiting for {describe_holders(self.db)} to release the catalog {self.db}")
             time.sleep(min(POLL_S[min(attempt, len(POLL_S) - 1)], left))
