@@ -74,10 +74,18 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
     else:
         raise ValueError(f"the weights of {backbone['version']} are not available for fine-tuning")
     n = store.count_models("finetuned") + 1
-    # The version names files and must pass the card check: keep only plain characters.
-    stem = re.sub(r"[^A-Za-z0-9_+-]+", "_", Path(base).stem).strip("_")[:40] or "model"
-    version = f"finetuned-{n}-{stem}-{time.strftime('%Y%m%d%H%M%S')}"
+    version = finetune_version(n, base)
     return FineTunePlan(base, train, val, head, head_val, version, head_folder(store))
+
+
+def finetune_version(n: int, base: str) -> str:
+    """Version of the ``n``-th fine-tuned model from ``base`` (a built-in name or weights file).
+
+    The version names files and must pass the model-card check, so only plain characters of
+    the base file's name are kept.
+    """
+    stem = re.sub(r"[^A-Za-z0-9_+-]+", "_", Path(base).stem).strip("_-")[:40] or "model"
+    return f"finetuned-{n}-{stem}-{time.strftime('%Y%m%d%H%M%S')}"
 
 
 def adopt(

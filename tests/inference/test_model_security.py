@@ -190,3 +190,15 @@ def test_a_model_that_returns_nan_is_stopped_with_a_clear_message_when_predictin
     clf = load_classifier(path)
     with pytest.raises(WeightsError, match="not finite"):
         clf.predict(np.zeros((2, 64, 64, 3), np.uint8))
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["lite0", "/models/my model: v2 (final).safetensors", "/m/../..safetensors", "/m/-x.pth"],
+)
+def test_a_fine_tuned_version_made_from_any_file_name_passes_the_card_check(base):
+    from inference.safety import safe_name
+    from labeler.core.finetune_job import finetune_version
+
+    version = finetune_version(3, base)
+    assert safe_name(version, "version") == version and version.startswith("finetuned-3-")
