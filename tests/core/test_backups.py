@@ -60,6 +60,19 @@ def test_backups_in_the_old_shared_folder_are_offered_only_when_they_cannot_be_a
     assert old.exists(), "a backup that may be another catalog's is never deleted"
 
 
+def test_a_catalog_without_a_suffix_never_takes_the_old_folder_of_its_namesake(tmp_path):
+    legacy = tmp_path / "backups" / "proj"
+    legacy.mkdir(parents=True)
+    with Store(tmp_path / "proj.sqlite") as store:
+        os.replace(store.backup(reason="manual"), legacy / "20200101-000000-000000-auto.sqlite")
+    with Store(tmp_path / "proj") as store:
+        for _ in range(7):
+            store.backup(reason="auto")
+    assert len(list_backups(tmp_path / "proj")) == 5
+    assert (legacy / "20200101-000000-000000-auto.sqlite").exists()
+    assert list_backups(tmp_path / "proj.sqlite") == []
+
+
 def test_a_partial_left_by_a_killed_backup_is_removed_by_the_next_backup(tmp_path):
     db = tmp_path / "c.sqlite"
     with Store(db) as store:

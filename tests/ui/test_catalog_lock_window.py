@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from labeler.core.ingest import scan_to_end
-from labeler.core.store import CatalogLocked, Store
+from labeler.core.store import CatalogLocked, Store, list_backups
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process locks are checked on POSIX")
@@ -98,7 +98,7 @@ def test_a_restore_from_the_window_is_refused_while_another_process_has_the_cata
     assert holder.stdout.readline().strip() == "ready"
     controller = ProjectController(model=str(tiny_model), author="tester")
     controller.root, controller.db_path = str(burst_card), str(catalog)
-    backup = next(iter(sorted(catalog.parent.glob("backups/*/*.sqlite"))))
+    backup = list_backups(catalog)[0]
     with pytest.raises(CatalogLocked, match=str(holder.pid)):
         controller.restore_and_reopen(str(backup))
     assert catalog.exists() and not list(catalog.parent.glob("*before-restore*"))

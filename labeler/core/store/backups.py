@@ -1,7 +1,8 @@
 """Backups of one catalog file: where they live, how they are named, copied, verified and pruned.
 
-Backups live in ``backups/<catalog file name>/`` beside the catalog, so ``proj.sqlite`` and
-``proj.db`` never share a folder. A copy is written as ``<name>.<pid>.partial`` and renamed once
+Backups live in ``catalog-backups/<catalog file name>/`` beside the catalog, so ``proj.sqlite``
+and ``proj.db`` never share a folder (older versions kept them in ``backups/<stem>/``, which those
+two shared; such a folder is still read when it can belong to one catalog only, and never pruned). A copy is written as ``<name>.<pid>.partial`` and renamed once
 verified; a partial whose process is gone (or that is a day old) is removed by the next backup,
 so a killed backup or import never leaves one behind for good.
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 from labeler.core.store.errors import StoreError, explain
 
 BACKUPS_KEPT = 5
+BACKUPS_FOLDER = "catalog-backups"
+LEGACY_FOLDER = "backups"
 # A partial without a pid in its name comes from an older version; it is stale after this long.
 STALE_PARTIAL_S = 600
 # A pid may be reused by an unrelated process; no backup takes a day.
@@ -29,7 +32,7 @@ _CATALOG_SUFFIXES = (".sqlite", ".db", ".sqlite3", ".db3")
 
 def backup_dir_for(db_path: Path) -> Path:
     """Folder of a catalog's automatic backups, keyed by its full file name."""
-    return db_path.parent / "backups" / db_path.name
+    return db_path.parent / BACKUPS_FOLDER / db_path.name
 
 
 def _legacy_dir(db_path: Path) -> Path | None:
@@ -37,8 +40,8 @@ def _legacy_dir(db_path: Path) -> Path | None:
 
     It is this catalog's only when no other catalog file with the same stem sits beside it.
     """
-    folder = db_path.parent / "backups" / db_path.stem
-    if folder == backup_dir_for(db_path) or not folder.is_dir():
+    folder = db_path.parent / LEGACY_FOLDER / db_path.stem
+    if not folder.is_dir() or (db_path.parent / db_path.stem).is_file():
         return None
     for sibling in db_path.parent.glob(f"{_glob_escape(db_path.stem)}.*"):
         if sibling != db_path and sibling.suffix.lower() in _CATALOG_SUFFIXES and sibling.is_file():
