@@ -26,6 +26,11 @@ class Classifier(Protocol):
         """Return float32 probabilities (N x labels) and embeddings (N x dim)."""
         ...
 
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Probabilities, embeddings and the attention map (N x h x w; None if the model has
+        no such output)."""
+        ...
+
 
 def check_outputs(
     probs: np.ndarray, emb: np.ndarray, n: int, card: ModelCard
@@ -58,12 +63,13 @@ def check_outputs(
 
 
 def _check_signature(session, card: ModelCard, name: str) -> None:
-    """An ONNX model for this app has two outputs: probabilities over its labels, embeddings."""
+    """An ONNX model for this app returns probabilities over its labels and embeddings (and,
+    optionally, an attention map)."""
     outputs = session.get_outputs()
-    if len(outputs) != 2:
+    if len(outputs) not in (2, 3):
         raise WeightsError(
             f"{name} has {len(outputs)} output(s); a model for this app has 2 outputs "
-            "(probabilities over its labels, then embeddings)"
+            "(probabilities over its labels, then embeddings), and may add an attention map"
         )
     shapes = [list(o.shape or []) for o in outputs]
     width = shapes[0][-1] if shapes[0] else None
@@ -113,10 +119,17 @@ class OnnxClassifier:
         )
         self._input = self.session.get_inputs()[0].name
         _check_signature(self.session, card, os.path.basename(str(path)))
+        self.has_attention = len(self.session.get_outputs()) >= 3
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, emb = self.session.run(None, {self._input: np.ascontiguousarray(images, np.uint8)})
-        return check_outputs(probs, emb, len(images), self.card)
+        probs, emb, _attention = self.predict_maps(images)
+        return probs, emb
+
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        out = self.session.run(None, {self._input: np.ascontiguousarray(images, np.uint8)})
+        probs, emb = check_outputs(out[0], out[1], len(images), self.card)
+        attention = out[2].astype(np.float32, copy=False) if len(out) >= 3 else None
+        return probs, emb, attention
 
 
 def torch_device(device: str = "auto") -> str:
@@ -146,12 +159,18 @@ class TorchClassifier:
         self.card = card
         self.source: str | None = None
         self.device = f"{self.dev} (torch)"
+        self.has_attention = True
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs, emb, _attention = self.predict_maps(images)
+        return probs, emb
+
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         torch = self.torch
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(images, np.uint8)).to(self.dev)
-            probs, emb = self.net(x)
-        return check_outputs(
+            probs, emb, attention = self.net(x)
+        probs, emb = check_outputs(
             probs.float().cpu().numpy(), emb.float().cpu().numpy(), len(images), self.card
         )
+        return probs, emb, attention.float().cpu().numpy()
