@@ -21,6 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--bursts", action="store_true", help="average suggestions over each burst")
+    p.add_argument(
+        "--regions", default="auto",
+        help="where the animal crops come from: auto (imported or detector boxes when they cover "
+        "the folder, else the built-in localizer), builtin, none (whole frame only), or the name "
+        "of an imported results file or detector run",
+    )  # fmt: skip
     p.add_argument("--out", help="write predictions.csv: one row per image and rank")
 
 
@@ -31,6 +37,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from inference.weights import WeightsError
     from labeler.core.ingest import scan_to_end
     from labeler.core.predict_job import run_predict
+    from labeler.core.regions import RegionSourceError, plan_regions
 
     models = args.model or ["lite0"]
     with open_store(args) as store:
@@ -43,7 +50,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 clf = load_classifier(name, backend=args.backend, device=args.device)
             except (WeightsError, ValueError, RuntimeError, OSError) as exc:
                 raise SystemExit(f"labeler: cannot open model {name}: {exc}") from None
-            gen = run_predict(store, str(args.folder), clf, batch_size=args.batch)
+            try:
+                plan = plan_regions(store, args.regions)
+            except RegionSourceError as exc:
+                raise SystemExit(f"labeler: {exc}") from None
+            gen = run_predict(store, str(args.folder), clf, batch_size=args.batch, regions=plan)
             while True:
                 try:
                     event = next(gen)
@@ -57,7 +68,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                     print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
             if not args.json:
                 print(file=sys.stderr)
-            model_ids.append(store.model_id(clf.card.version))
+            model_ids.append(store.model_id(reports[-1].model_version))
         if args.out:
             rows = write_csv(store, model_ids, args.out, bursts=args.bursts)
         failures = store.prediction_failures(model_ids[0])
@@ -71,6 +82,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "images_per_second": main.images_per_second,
         "device": main.device,
         "model_version": "+".join(r.model_version for r in reports),
+        "regions": main.regions,
+        "cropped": main.cropped,
+        "unavailable": main.unavailable,
+        "paused": main.paused,
         "failures": [{"path": p, "reason": why} for p, why in failures],
     }
     if args.out:
@@ -78,15 +93,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     lines = [
         f"{main.images} images: {main.predicted} predicted now, {main.already_done} already done, "
         f"{main.failed} failed; {main.seconds:.1f} s ({main.images_per_second} images/s) on {main.device}",
-        f"model {data['model_version']}",
+        f"model {data['model_version']}; regions: {main.regions} ({main.cropped} images cropped)",
     ]
+    if main.paused:
+        lines.append(
+            f"stopped early: {main.paused}; {main.unavailable} images left for the next run"
+        )
     lines += [f"failed: {p}: {why}" for p, why in failures[:20]]
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more failures")
     if args.out:
         lines.append(f"wrote {rows} rows to {args.out}")
     emit(args, data, "\n".join(lines))
-    return 0
+    return 3 if main.paused else 0
 
 
 def write_csv(store, model_ids: list[int], out: str, *, bursts: bool) -> int:
