@@ -52,6 +52,7 @@ class CatalogWriter:
         on_retrying: Callable[[Job, str], None] | None = None,
         on_pending: Callable[[int], None] | None = None,
         on_waiting: Callable[[str], None] | None = None,
+        start: bool = True,
     ):
         self.db_path = db_path
         self.on_waiting = on_waiting
@@ -67,7 +68,14 @@ class CatalogWriter:
         self.open_error: BaseException | None = None
         self.store: Store | None = None
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
-        self._thread.start()
+        if start:
+            self._thread.start()
+
+    def start(self) -> None:
+        """Open the catalog on the writer thread (for a writer made with ``start=False`` once its
+        callbacks are wired, so that an open that fails at once is never missed)."""
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
 
     @property
     def pending_labels(self) -> int:
@@ -110,6 +118,8 @@ class CatalogWriter:
 
     def close(self, timeout: float | None = 60.0) -> bool:
         """Finish queued jobs, close the connection and stop. ``timeout=None`` returns at once."""
+        if self._thread.ident is None:
+            return True  # never started: nothing was opened
         self._queue.put(Job(9, next(self._seq), lambda store: None, kind="stop"))
         if timeout is None:
             return True

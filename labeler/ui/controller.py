@@ -98,7 +98,8 @@ class ProjectController(QObject):
         self.root = str(Path(folder).resolve())
         self.db_path = str(resolve_db_path(self.root, db))
         gen = self.generation
-        writer = DbWriter(self.db_path, self)
+        # Started only once every signal is connected: an open that fails at once must be heard.
+        writer = DbWriter(self.db_path, self, start=False)
         writer.waiting.connect(lambda m: gen == self.generation and self.status_message.emit(m))
         self.writer = writer
         writer.done.connect(self._on_writer_done)
@@ -107,6 +108,7 @@ class ProjectController(QObject):
         writer.pending_changed.connect(self._on_writer_pending_changed)
         writer.opened.connect(lambda: self._on_writer_opened(gen, auto_jobs))
         writer.open_failed.connect(lambda exc: self._on_writer_open_failed(gen, exc))
+        writer.start()
 
     def _on_writer_opened(self, gen: int, auto_jobs: bool) -> None:
         if gen != self.generation or self.writer is None:

@@ -22,7 +22,7 @@ class DbWriter(QObject):
     pending_changed = Signal(int)
     waiting = Signal(str)
 
-    def __init__(self, db_path: str, parent: QObject | None = None):
+    def __init__(self, db_path: str, parent: QObject | None = None, *, start: bool = True):
         super().__init__(parent)
         self.db_path = db_path
         self.core = CatalogWriter(
@@ -34,7 +34,12 @@ class DbWriter(QObject):
             on_retrying=lambda job, msg: self.retrying.emit(job.seq, job.kind, msg),
             on_pending=self.pending_changed.emit,
             on_waiting=self.waiting.emit,
+            start=start,
         )
+
+    def start(self) -> None:
+        """Start opening the catalog (after connecting to the signals of a ``start=False`` writer)."""
+        self.core.start()
 
     @property
     def store(self) -> Store | None:

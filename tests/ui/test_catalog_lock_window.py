@@ -104,3 +104,19 @@ def test_a_restore_from_the_window_is_refused_while_another_process_has_the_cata
     assert catalog.exists() and not list(catalog.parent.glob("*before-restore*"))
     holder.communicate("\n", timeout=60)
     controller.close()
+
+
+def test_an_open_that_fails_at_once_is_always_reported_to_the_window(
+    qtbot, tiny_model, burst_card, tmp_path
+):
+    from labeler.ui.controller import ProjectController
+
+    not_a_file = tmp_path / "a-folder"
+    not_a_file.mkdir()
+    controller = ProjectController(model=str(tiny_model), author="tester")
+    for _ in range(10):
+        with qtbot.waitSignal(controller.open_failed, timeout=10000) as failed:
+            controller.open(str(burst_card), str(not_a_file), auto_jobs=False)
+        assert "folder" in failed.args[0]
+    controller.close()
+    assert not_a_file.is_dir() and not list(tmp_path.glob("a-folder.*"))
