@@ -311,3 +311,19 @@ def test_a_store_error_is_raised_not_a_set_aside_when_the_catalog_is_a_folder(tm
     with pytest.raises(StoreError, match="folder"):
         Store(tmp_path)
     assert tmp_path.is_dir()
+
+
+def test_db_pointing_at_a_damaged_sqlite_file_this_app_never_used_is_refused_untouched(project):
+    card, _db = project
+    other = card.parent / "damaged.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    with open(other, "r+b") as f:
+        f.seek(100)  # the schema on page 1, right after SQLite's header
+        f.write(b"\xa5" * 3000)
+    before = other.read_bytes()
+    assert "not a catalog" in _cli_scan(card, other)
+    assert other.read_bytes() == before
+    assert not list(card.parent.glob("damaged.sqlite?*"))

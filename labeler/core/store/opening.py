@@ -120,8 +120,13 @@ def refuse_foreign(path: Path) -> None:
             names, ours = _tables(conn)
         finally:
             conn.close()
-    except sqlite3.DatabaseError:
-        return  # locked or damaged: decided under the lock
+    except sqlite3.DatabaseError as exc:
+        if is_corrupt(exc) and not _evidence(path):
+            raise NotACatalog(
+                f"{path} is a damaged SQLite database, not a catalog of this app (it was never "
+                "opened as one); it was left untouched"
+            ) from None
+        return  # locked, or one of ours damaged: decided under the lock
     if names and not ours:
         shown = ", ".join(sorted(names)[:4]) + (" ..." if len(names) > 4 else "")
         raise NotACatalog(
