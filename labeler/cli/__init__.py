@@ -9,7 +9,7 @@ from pathlib import Path
 from labeler.cli.common import VERBS
 from labeler.core.runtime import relax_gc
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species")
+VERB_MODULES = ("scan", "predict", "detect", "learn", "exchange", "maintenance", "species")
 
 
 def _load_verbs(sub: argparse._SubParsersAction) -> None:
