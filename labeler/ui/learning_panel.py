@@ -298,17 +298,45 @@ class LearningPanel(QWidget):
         )
 
     def show_auto_accept(self, decisions: dict, summary: dict) -> None:
-        """The preview of an auto-accept."""
+        """What an auto-accept would do, with the audited figures behind it."""
         self.accept.setEnabled(bool(decisions))
-        self.accept.setText(f"Accept {len(decisions)}")
+        self.accept.setText(f"Review and accept {len(decisions)}…" if decisions else "Accept")
         if "reason" in summary:
             self.accept_status.setText(summary["reason"])
             return
-        per = ", ".join(
-            f"{k} {v}" for k, v in sorted(summary["per_species"].items(), key=lambda kv: -kv[1])
+        self.accept_status.setText(describe_auto_accept(summary, self.name_of))
+
+
+def describe_auto_accept(summary: dict, name_of=lambda k: k) -> str:
+    """The audited estimate in words: what would be accepted and what holds the rest back."""
+    lines = []
+    per = summary.get("per_species", {})
+    if per:
+        lines.append(
+            f"{summary['accepted']} of {summary['unlabeled']} unlabeled images ({summary['share']:.0%}) "
+            f"can be accepted at {summary['target']:.1%} accuracy (95% lower bound), about "
+            f"{summary['expected_errors']:.1f} expected errors:"
         )
-        self.accept_status.setText(
-            f"{summary['accepted']} of {summary['unlabeled']} unlabeled images ({summary['share']:.0%}) reach their "
-            f"species' threshold for {summary['target']:.1%} accuracy: {per or 'none'}. Expected animals missed "
-            f"among the blanks: {summary['missed_animals_in_blanks']}."
+        for key, s in per.items():
+            lines.append(
+                f"  {name_of(key)}: {s['images']} images, audited accuracy {s['estimate']:.1%} "
+                f"(at least {s['lower_bound']:.1%}) on {s['audits']:.0f} audits"
+            )
+    else:
+        lines.append(
+            f"Nothing can be accepted at {summary.get('target', 0.966):.1%} yet: a species needs "
+            f"{summary.get('audits_needed_per_species', 87)} audited images without an error first "
+            f"({summary.get('audits_answered', 0)} audits answered so far)."
         )
+    certs = summary.get("certificates", {})
+    close = sorted((c for c in certs.values() if not c["certified"] and c["audits"] > 0),
+                   key=lambda c: -c["audits"])[:3]  # fmt: skip
+    for c in close:
+        lines.append(
+            f"  {name_of(c['label'])}: {c['audits']:.0f} audits, {c['errors']:.0f} wrong; "
+            f"needs {max(0, c['audits_needed'] - round(c['audits']))} more error-free audits"
+        )
+    held = summary.get("held_back", {})
+    if held:
+        lines.append("Held back: " + "; ".join(f"{v} {k}" for k, v in held.items()))
+    return "\n".join(lines)
