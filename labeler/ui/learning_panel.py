@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labeler.core.audits import describe_audited
+
 pg.setConfigOptions(antialias=True, background="w", foreground="k")
 
 
@@ -304,39 +306,4 @@ class LearningPanel(QWidget):
         if "reason" in summary:
             self.accept_status.setText(summary["reason"])
             return
-        self.accept_status.setText(describe_auto_accept(summary, self.name_of))
-
-
-def describe_auto_accept(summary: dict, name_of=lambda k: k) -> str:
-    """The audited estimate in words: what would be accepted and what holds the rest back."""
-    lines = []
-    per = summary.get("per_species", {})
-    if per:
-        lines.append(
-            f"{summary['accepted']} of {summary['unlabeled']} unlabeled images ({summary['share']:.0%}) "
-            f"can be accepted at {summary['target']:.1%} accuracy (95% lower bound), about "
-            f"{summary['expected_errors']:.1f} expected errors:"
-        )
-        for key, s in per.items():
-            lines.append(
-                f"  {name_of(key)}: {s['images']} images, audited accuracy {s['estimate']:.1%} "
-                f"(at least {s['lower_bound']:.1%}) on {s['audits']:.0f} audits"
-            )
-    else:
-        lines.append(
-            f"Nothing can be accepted at {summary.get('target', 0.966):.1%} yet: a species needs "
-            f"{summary.get('audits_needed_per_species', 87)} audited images without an error first "
-            f"({summary.get('audits_answered', 0)} audits answered so far)."
-        )
-    certs = summary.get("certificates", {})
-    close = sorted((c for c in certs.values() if not c["certified"] and c["audits"] > 0),
-                   key=lambda c: -c["audits"])[:3]  # fmt: skip
-    for c in close:
-        lines.append(
-            f"  {name_of(c['label'])}: {c['audits']:.0f} audits, {c['errors']:.0f} wrong; "
-            f"needs {max(0, c['audits_needed'] - round(c['audits']))} more error-free audits"
-        )
-    held = summary.get("held_back", {})
-    if held:
-        lines.append("Held back: " + "; ".join(f"{v} {k}" for k, v in held.items()))
-    return "\n".join(lines)
+        self.accept_status.setText(describe_audited(summary, self.name_of))
