@@ -50,7 +50,7 @@ from labeler.core.ingest import scan_to_end  # noqa: E402
 from labeler.core.predict_job import run_predict  # noqa: E402
 from labeler.core.regions import plan_regions, region_scores  # noqa: E402
 from labeler.core.store import Store  # noqa: E402
-from training.audit import DEFAULT_TARGET, audits_needed, draw_audit  # noqa: E402
+from training.audit import DEFAULT_TARGET, audits_needed, draw_audit, stratum_of  # noqa: E402
 from training.autoaccept import Labeled, Pool, decide  # noqa: E402
 from training.openworld import UNFAMILIAR_GATE  # noqa: E402
 from training.queue import review_order  # noqa: E402
@@ -185,7 +185,9 @@ def simulate(
             free = np.array([i for i in pool if i not in set(picks)])
             if not len(free):
                 break
-            strata = np.array(labels, dtype=object)[probs[free].argmax(axis=1)]
+            top = probs[free].argmax(axis=1)
+            strata = np.array([stratum_of(labels[t], float(probs[free][r, t])) for r, t in enumerate(top)],
+                              dtype=object)  # fmt: skip
             drawn = draw_audit(strata, rng)
             i = int(free[drawn.index])
             picks.append(i)

@@ -32,6 +32,10 @@ import numpy as np
 DEFAULT_TARGET = 0.966
 DEFAULT_ALPHA = 0.05
 DEFAULT_AUDIT_SHARE = 0.2
+# Predictions at least this confident form the strata audits concentrate on; the others are
+# drawn at a lower rate.
+CONFIDENT = 0.9
+UNSURE_WEIGHT = 0.35
 # Each stratum is drawn with probability proportional to its size to this power. 1 is a
 # self-weighting sample (every image equally likely, exact binomial bounds, and the most audits
 # for the large strata that can be certified at all); below 1 small species get more audits
@@ -114,17 +118,25 @@ class AuditDraw:
     pool_size: int
 
 
+def stratum_of(label: str, confidence: float) -> str:
+    """The audit stratum of an image: its predicted label and whether the prediction is
+    confident (only confident predictions can ever be accepted)."""
+    return f"{label}|{'sure' if confidence >= CONFIDENT else 'unsure'}"
+
+
 def draw_audit(
     strata: Sequence[str], rng: np.random.Generator, *, tilt: float = STRATUM_TILT
 ) -> AuditDraw | None:
-    """Draw one audit from a pool whose members are labelled with their stratum (predicted
-    species): a stratum with probability proportional to its size ** ``tilt``, then a member
-    uniformly. Returns the member's index and its inclusion probability."""
+    """Draw one audit from a pool whose members are labelled with their stratum: a stratum with
+    probability proportional to its size ** ``tilt`` (strata of unsure predictions count
+    ``UNSURE_WEIGHT`` as much: they can never be accepted, but surprises hide there too), then
+    a member uniformly. Returns the member's index and its inclusion probability."""
     if len(strata) == 0:
         return None
     names, inverse, counts = np.unique(np.asarray(strata, dtype=object), return_inverse=True,
                                        return_counts=True)  # fmt: skip
     weight = counts.astype(np.float64) ** tilt
+    weight *= np.array([UNSURE_WEIGHT if str(n).endswith("|unsure") else 1.0 for n in names])
     q = weight / weight.sum()
     s = int(rng.choice(len(names), p=q))
     members = np.nonzero(inverse == s)[0]

@@ -24,6 +24,7 @@ from training.audit import (
     DEFAULT_TARGET,
     audits_needed,
     draw_audit,
+    stratum_of,
 )
 from training.autoaccept import Decision, Labeled, Pool, decide
 from training.openworld import UNFAMILIAR_GATE
@@ -199,7 +200,10 @@ def plan_review(
         slots = audit_slots if k is None else max(1, int(k * share) + 1)
         rng = np.random.default_rng(seed)
         taken = set(pending)
-        strata_all = np.array(labels, dtype=object)[probs.argmax(axis=1)]
+        top = probs.argmax(axis=1)
+        strata_all = np.array(
+            [stratum_of(labels[t], float(probs[r, t])) for r, t in enumerate(top)], dtype=object
+        )
         while len(pending) + len(new) < slots:
             free = [j for j, i in enumerate(ids) if i not in taken]
             if not free:

@@ -44,6 +44,10 @@ def test_audit_draws_have_the_inclusion_probability_they_claim():
         assert counts[i] / 20000 == pytest.approx(claimed[i], rel=0.25)
     uniform = draw_audit(strata, rng, tilt=1.0)
     assert uniform.inclusion == pytest.approx(1 / 100)
+    banded = np.array(["blank|sure"] * 50 + ["blank|unsure"] * 50, dtype=object)
+    d = draw_audit(banded, np.random.default_rng(1), tilt=1.0)
+    expected = (1 / 1.35) / 50 if d.stratum == "blank|sure" else (0.35 / 1.35) / 50
+    assert d.inclusion == pytest.approx(expected)
 
 
 def _evidence(n_right: int, n_wrong: int, label: str = "blank") -> AuditEvidence:
