@@ -10,7 +10,7 @@ from labeler.cli.common import VERBS
 from labeler.core.runtime import relax_gc
 from labeler.core.store.errors import StoreError
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species")
+VERB_MODULES = ("scan", "predict", "detect", "learn", "exchange", "maintenance", "species")
 
 
 def _load_verbs(sub: argparse._SubParsersAction) -> None:

@@ -180,6 +180,18 @@ class ExchangeMixin(StoreBase):
                         "images": n, "failed": failed or 0})  # fmt: skip
         return sorted(out, key=lambda d: d["created"], reverse=True)
 
+    def undetected_images(self, source: str) -> list[tuple[int, str]]:
+        """Usable images a region source has not looked at yet (id, path), in burst order."""
+        return [
+            (r[0], r[1])
+            for r in self.query(
+                "SELECT id, path FROM images WHERE status='ok' AND missing=0 AND id NOT IN "
+                "(SELECT image_id FROM md_images WHERE source=?) "
+                "ORDER BY folder, sequence_id IS NULL, sequence_id, frame, path",
+                (source,),
+            )
+        ]
+
     def region_image_ids(self, source: str) -> set[int]:
         """Images a region source looked at (with or without finding anything)."""
         return {

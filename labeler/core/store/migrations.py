@@ -225,3 +225,16 @@ def m004_regions(db: Database) -> None:
     )
     if "cropped" not in db["image_predictions"].columns_dict:
         db.execute("ALTER TABLE image_predictions ADD COLUMN cropped INTEGER")
+
+
+@MIGRATIONS()
+def m005_audits(db: Database) -> None:
+    # An audit is an image drawn at random from the unlabeled ones with a known probability;
+    # the person's label of that image is its answer.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS audits (id INTEGER PRIMARY KEY, "
+        "image_id INTEGER NOT NULL REFERENCES images(id), drawn TEXT NOT NULL, "
+        "inclusion REAL NOT NULL, stratum TEXT, stratum_size INTEGER, pool_size INTEGER, "
+        "model_version TEXT, dropped INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS audits_image ON audits(image_id)")
