@@ -102,9 +102,8 @@ def test_a_sample_with_an_animal_box_trains_on_the_whole_frame_and_the_crop(tmp_
     x, owner = _load_images(boxed, 72)
     assert x.shape[1:] == (72, 72, 3)
     assert owner == [0, 1, 1, 2, 3, 3, 4, 5, 5]
-    events, result = _fine_tune(
-        tmp_path, tiny, boxed + [(p, lab, None) for p, lab in _images(tmp_path / "b")]
-    )
+    more = [(p, lab, None) for p, lab in _images(tmp_path / "b")]
+    events, result = _fine_tune(tmp_path, tiny, boxed + more, version="ft-box")
     assert (
         result.card is not None
         and result.card.extra["train_views"] > result.card.extra["train_images"]
