@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inference.safety import file_kind, open_regular
+
 THUMB_SIDE = 32
 _ORIENTATION = 0x0112
 
@@ -77,7 +79,9 @@ class Frame:
 
 def open_oriented(path: str | os.PathLike[str], draft: int) -> Image.Image:
     """Open, decode (JPEGs at reduced scale, at least ``draft`` px a side) and orient a frame."""
-    with Image.open(path) as im:
+    # Checked on the open file too: a FIFO put in the file's place after any earlier look
+    # must be refused, not block the reader.
+    with open_regular(path) as f, Image.open(f) as im:
         if im.format == "JPEG":
             im.draft("RGB", (draft, draft))
         if _orientation(im) != 1:
@@ -168,4 +172,4 @@ def check_regular_file(path: str | os.PathLike[str]) -> None:
     except OSError as exc:
         raise load_error(exc) from exc
     if not stat.S_ISREG(mode):
-        raise ImageLoadError("not a regular file")
+        raise ImageLoadError(f"not a regular file ({file_kind(mode)})")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from labeler.cli.common import VERBS
 from labeler.core.runtime import relax_gc
+from labeler.core.store.errors import StoreError
 
 VERB_MODULES = ("scan", "predict", "detect", "learn", "exchange", "maintenance", "species")
 
@@ -37,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv and (argv[0] in VERBS or argv[0] in ("-h", "--help")):
         args = parser.parse_args(argv)
         relax_gc()
-        return VERBS[args.verb](args)
+        try:
+            return VERBS[args.verb](args)
+        except StoreError as exc:
+            # Disk full, read-only or locked catalogs during a verb: one line, nothing lost.
+            raise SystemExit(f"labeler: {exc}") from None
     return _open_window(argv)
 
 

@@ -36,33 +36,23 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 @verb("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
-    """Set the current catalog aside (never deleted) and restore a backup in its place."""
-    import os
-    import time
+    """Restore a verified backup in place of the catalog, which is set aside (never deleted).
 
+    The backup is checked first, and nothing moves while another process has the catalog open.
+    """
     from labeler.core.project import resolve_db_path
-    from labeler.core.store import StoreError, list_backups, restore_backup
+    from labeler.core.store import StoreError, restore_catalog
 
-    db = resolve_db_path(args.folder, args.db)
-    candidates = [Path(args.source)] if args.source else list_backups(db)
-    if not candidates:
-        raise SystemExit(f"labeler: no backups of {db}")
-    aside = None
-    if db.exists():
-        aside = db.with_name(f"{db.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(db, aside)
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(db) + suffix)
-            if side.exists():
-                os.replace(side, Path(str(aside) + suffix))
-    errors = []
-    for backup in candidates:
-        try:
-            restore_backup(backup, db)
-        except StoreError as exc:
-            errors.append(str(exc))
-            continue
-        emit(args, {"restored": str(backup), "set_aside": str(aside) if aside else None},
-             f"restored {backup}" + (f"; the previous catalog is kept at {aside}" if aside else ""))  # fmt: skip
-        return 0
-    raise SystemExit("labeler: no backup could be restored: " + "; ".join(errors))
+    try:
+        db = resolve_db_path(args.folder, args.db)
+        result = restore_catalog(db, Path(args.source).expanduser() if args.source else None)
+    except (StoreError, ValueError) as exc:
+        raise SystemExit(f"labeler: {exc}") from None
+    aside = result.set_aside
+    emit(
+        args,
+        {"restored": str(result.restored), "set_aside": str(aside) if aside else None},
+        f"restored {result.restored}"
+        + (f"; the previous catalog is kept at {aside}" if aside else ""),
+    )
+    return 0

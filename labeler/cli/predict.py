@@ -61,6 +61,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 except StopIteration as stop:
                     reports.append(stop.value)
                     break
+                except WeightsError as exc:
+                    # A broken model (NaN, wrong shapes) stops the run; its batch is not kept.
+                    raise SystemExit(f"labeler: model {name} stopped the run: {exc}") from None
                 if not args.json and event.total:
                     print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
             if not args.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
@@ -11,6 +10,7 @@ from inference.detector import DetectedBatch, Detector, detect_batches
 from inference.pipeline import PredictItem, PredictProgress
 from labeler.core.generators import relay
 from labeler.core.regions import DETECTOR
+from labeler.core.safepath import image_path
 from labeler.core.store import Detection, Store
 
 
@@ -57,7 +57,7 @@ def run_detect(
     })  # fmt: skip
     already = len(store.region_image_ids(source))
     items = [
-        PredictItem(image_id, os.path.join(root, *rel.split("/")), rel.rpartition("/")[0])
+        PredictItem(image_id, image_path(root, rel), rel.rpartition("/")[0])
         for image_id, rel in store.undetected_images(source)
     ]
     t0 = time.perf_counter()

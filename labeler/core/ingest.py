@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from labeler.core import media
 from labeler.core.generators import run_to_end
+from labeler.core.safepath import image_path
 from labeler.core.scan import ScanBatch, ScanProgress, WalkResult, iter_scan
 from labeler.core.sequences import DEFAULT_GAP_S, group_sequences
 from labeler.core.store import Store
@@ -42,14 +43,14 @@ class ScanReport:
 
 def commit_batch(store: Store, batch: ScanBatch) -> None:
     """Write one batch of inspected files (one transaction)."""
-    store.upsert_files(batch.records, batch.unchanged)
+    store.upsert_files(batch.records, batch.unchanged, batch.renamed)
 
 
 def _hasher(root: str) -> Callable[[str], str | None]:
     def hash_file(rel: str) -> str | None:
         try:
-            return media.full_hash(os.path.join(root, *rel.split("/")))
-        except OSError:
+            return media.full_hash(image_path(root, rel))
+        except (OSError, ValueError):
             return None
 
     return hash_file

@@ -97,15 +97,18 @@ class ProjectController(QObject):
         self.generation += 1
         self.root = str(Path(folder).resolve())
         self.db_path = str(resolve_db_path(self.root, db))
-        writer = DbWriter(self.db_path, self)
-        self.writer = writer
         gen = self.generation
+        # Started only once every signal is connected: an open that fails at once must be heard.
+        writer = DbWriter(self.db_path, self, start=False)
+        writer.waiting.connect(lambda m: gen == self.generation and self.status_message.emit(m))
+        self.writer = writer
         writer.done.connect(self._on_writer_done)
         writer.failed.connect(self._on_writer_failed)
         writer.retrying.connect(self._on_writer_retrying)
         writer.pending_changed.connect(self._on_writer_pending_changed)
         writer.opened.connect(lambda: self._on_writer_opened(gen, auto_jobs))
         writer.open_failed.connect(lambda exc: self._on_writer_open_failed(gen, exc))
+        writer.start()
 
     def _on_writer_opened(self, gen: int, auto_jobs: bool) -> None:
         if gen != self.generation or self.writer is None:
@@ -127,10 +130,14 @@ class ProjectController(QObject):
         self.open_failed.emit(str(exc), backups)
 
     def restore_and_reopen(self, backup: str) -> None:
-        """Restore a verified backup in place of the (already set aside) catalog and open it."""
-        from labeler.core.store import restore_backup
+        """Restore a verified backup in place of the catalog and open it.
 
-        restore_backup(Path(backup), Path(self.db_path))
+        Raises StoreError (nothing changed) when the backup is unsound or another process
+        has the catalog open.
+        """
+        from labeler.core.store import restore_catalog
+
+        restore_catalog(Path(self.db_path), Path(backup))
         self.open(self.root, self.db_path)
 
     def backup_now(self, reason: str = "auto") -> None:

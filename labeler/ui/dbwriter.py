@@ -20,8 +20,9 @@ class DbWriter(QObject):
     failed = Signal(int, str, object, str)
     retrying = Signal(int, str, str)
     pending_changed = Signal(int)
+    waiting = Signal(str)
 
-    def __init__(self, db_path: str, parent: QObject | None = None):
+    def __init__(self, db_path: str, parent: QObject | None = None, *, start: bool = True):
         super().__init__(parent)
         self.db_path = db_path
         self.core = CatalogWriter(
@@ -32,7 +33,13 @@ class DbWriter(QObject):
             on_failed=lambda job, exc, tb: self.failed.emit(job.seq, job.kind, exc, tb),
             on_retrying=lambda job, msg: self.retrying.emit(job.seq, job.kind, msg),
             on_pending=self.pending_changed.emit,
+            on_waiting=self.waiting.emit,
+            start=start,
         )
+
+    def start(self) -> None:
+        """Start opening the catalog (after connecting to the signals of a ``start=False`` writer)."""
+        self.core.start()
 
     @property
     def store(self) -> Store | None:

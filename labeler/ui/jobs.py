@@ -5,13 +5,13 @@ They run in worker threads. They never write: what they produce goes to the cata
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Generator
 
 from inference.pipeline import PredictedBatch, PredictProgress, predict_batches
 from labeler.core.catalog_view import CatalogSnapshot, load_snapshot
 from labeler.core.generators import relay
 from labeler.core.predict_job import empty_scores, plan, rows_for
+from labeler.core.safepath import image_path
 from labeler.core.scan import ScanBatch, ScanProgress, WalkResult, iter_scan
 from labeler.core.store import Store
 
@@ -77,8 +77,11 @@ def empty_score_job(
 
 
 def absolute(root: str, rel: str) -> str:
-    """Absolute path of a catalogued file."""
-    return os.path.join(root, *rel.split("/"))
+    """Path of a catalogued file under ``root`` ("" when the catalog path is unsafe)."""
+    try:
+        return image_path(root, rel)
+    except ValueError:
+        return ""
 
 
 def head_job(db_path: str, imbalance: str, *, should_stop: Callable[[], bool]) -> dict:

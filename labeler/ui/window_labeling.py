@@ -3,13 +3,12 @@ history. Mixed into :class:`labeler.ui.main_window.MainWindow`."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QTableView
 
 from labeler.ui.hotkeys import HotkeyHelpDialog
+from labeler.ui.jobs import absolute
 
 
 class LabelingActionsMixin:
@@ -85,8 +84,9 @@ class LabelingActionsMixin:
         suggestions = [(k, c.name_of(k), s) for k, s in info["suggestions"]]
         count = info["labels"][0].count if info["labels"] else None
         self.panel.show_image(title, labels, suggestions, info["empty_score"], count)
-        if self.viewer.path != os.path.join(c.root or "", *info["path"].split("/")):
-            self.viewer.show_image(os.path.join(c.root or "", *info["path"].split("/")))
+        path = absolute(c.root or "", info["path"])
+        if self.viewer.path != path:
+            self.viewer.show_image(path)
         boxes = c.reader.detections([image_id]).get(image_id, [])
         self.viewer.set_boxes([
             (*d.bbox, f"{d.category} {d.conf:.0%}" + (f" · {d.classifications[0][0]}" if d.classifications else ""))

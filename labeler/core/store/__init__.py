@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from labeler.core.store.base import (
     TRANSIENT_WRITE_ERRORS,
+    CatalogLocked,
+    CatalogWriteError,
     DatabaseUnusable,
+    NotACatalog,
     ReadOnlyStoreError,
+    RestoreResult,
     StoreError,
     list_backups,
     restore_backup,
+    restore_catalog,
     utcnow,
 )
 from labeler.core.store.exchange import Detection, ExchangeMixin
@@ -25,8 +30,12 @@ class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeM
 __all__ = [
     "TRANSIENT_WRITE_ERRORS",
     "ActionRecord",
+    "CatalogLocked",
+    "CatalogWriteError",
     "Detection",
+    "NotACatalog",
     "Observation",
+    "RestoreResult",
     "DatabaseUnusable",
     "PredictionRow",
     "SpeciesRow",
@@ -35,5 +44,6 @@ __all__ = [
     "StoreError",
     "list_backups",
     "restore_backup",
+    "restore_catalog",
     "utcnow",
 ]
