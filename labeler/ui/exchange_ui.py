@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from labeler.core.generators import run_to_end
 from labeler.ui import jobs
 
 EXPORTS = {
@@ -60,9 +61,8 @@ class ExchangeController(QObject):
 
         def fn(store, path):
             if kind == "csv":
-                return import_csv(store, path, session=session)
-            store.backup(reason="before-import")
-            return import_megadetector(store, path)
+                return run_to_end(import_csv(store, path, session=session))
+            return run_to_end(import_megadetector(store, path))
 
         def done(report) -> None:
             if kind == "csv" and report.action_id is not None:

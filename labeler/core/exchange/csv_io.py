@@ -12,11 +12,13 @@ import datetime as dt
 import io
 import os
 from collections.abc import Generator
-from dataclasses import dataclass, field
 
-from labeler.core.exchange.paths import match_image
+from labeler.core.exchange.atomic import atomic_output
+from labeler.core.exchange.csvread import CsvFormatError, read_table
+from labeler.core.exchange.labels_in import ImportReport, LabelRow, apply_label_rows
+from labeler.core.exchange.step import Step
 from labeler.core.labeling import LabelSession
-from labeler.core.store import Observation, Store
+from labeler.core.store import Store
 
 COLUMNS = [
     "path", "file_name", "camera_folder", "timestamp", "sequence_id", "frame", "common_name",
@@ -70,8 +72,8 @@ def export_csv(
     rows = store.export_rows()
     versions = {m["version"] for m in store.models()}
     n = 0
-    tmp = f"{os.fspath(out)}.partial"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    total = len(rows)
+    with atomic_output(out, newline="", encoding="utf-8") as f:
         w = _writer(f)
         w.writerow(COLUMNS)
         for r in rows:
@@ -86,9 +88,8 @@ def export_csv(
             )])  # fmt: skip
             n += 1
             if n % PROGRESS_ROWS == 0:
-                yield n
-    os.replace(tmp, out)
-    yield n
+                yield Step("export", n, total)
+    yield Step("export", total, total)
     return {"rows": n, "path": os.fspath(out)}
 
 
@@ -103,13 +104,11 @@ def export_suggestions_csv(
         header += [f"suggestion_{k}", f"scientific_name_{k}", f"score_{k}"]
     header.append("model_version")
     n = 0
-    tmp = f"{os.fspath(out)}.partial"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    rows = store.suggestion_rows(model_id)
+    with atomic_output(out, newline="", encoding="utf-8") as f:
         w = _writer(f)
         w.writerow(header)
-        for _image_id, path, folder, when, seq, frame, empty, tops in store.suggestion_rows(
-            model_id
-        ):
+        for _image_id, path, folder, when, seq, frame, empty, tops in rows:
             row = [path, folder, when, seq, frame, None if empty is None else round(empty, 6)]
             for k in range(5):
                 if k < len(tops):
@@ -125,40 +124,59 @@ def export_suggestions_csv(
             w.writerow([cell(v) for v in row])
             n += 1
             if n % PROGRESS_ROWS == 0:
-                yield n
-    os.replace(tmp, out)
-    yield n
+                yield Step("export", n, len(rows))
+    yield Step("export", n, len(rows))
     return {"rows": n, "path": os.fspath(out)}
 
 
-@dataclass
-class ImportReport:
-    """What a CSV import did and what it refused."""
-
-    rows: int = 0
-    images_updated: int = 0
-    species_added: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    skipped: int = 0
-    action_id: int | None = None
-
-    def to_json(self) -> dict:
-        """Plain dict."""
-        return {
-            "rows": self.rows, "images_updated": self.images_updated, "species_added": self.species_added,
-            "unmatched": self.unmatched, "refused": self.refused, "skipped": self.skipped, "action_id": self.action_id,
-        }  # fmt: skip
+# Header names other tools use for the same columns (compared lower-case, without spaces).
+ALIASES = {
+    "path": ("path", "relative_path", "relativepath", "file", "filepath", "file_path", "image", "filename"),
+    "species_key": ("species_key", "key"),
+    "common_name": ("common_name", "commonname", "species", "label", "vernacular_name", "class"),
+    "scientific_name": ("scientific_name", "scientificname", "latin_name"),
+    "count": ("count", "number", "individuals"),
+    "observation_type": ("observation_type", "observationtype"),
+    "classification_method": ("classification_method", "classificationmethod", "method"),
+    "classified_by": ("classified_by", "classifiedby", "observer"),
+    "classification_probability": ("classification_probability", "probability", "confidence"),
+    "decision_timestamp": ("decision_timestamp", "classification_timestamp", "classificationtimestamp"),
+}  # fmt: skip
 
 
-def _number(text: str, kind):
-    text = uncell(text).strip()
-    if text == "":
-        return None
-    try:
-        return kind(float(text)) if kind is int else kind(text)
-    except ValueError:
-        return None
+def _columns(header: list[str]) -> dict[str, str]:
+    """Our column name -> the file's header name, for the columns the file has."""
+    lowered = {h.strip().lower().replace(" ", "_"): h for h in header}
+    found = {}
+    for ours, names in ALIASES.items():
+        for name in names:
+            if name in lowered:
+                found[ours] = lowered[name]
+                break
+    return found
+
+
+def csv_label_rows(source: str | os.PathLike[str]) -> list[LabelRow]:
+    """The decisions of a label CSV (ours or another tool's with a path and a species column)."""
+    header, body = read_table(source)
+    cols = _columns(header)
+    if "path" not in cols:
+        raise CsvFormatError(
+            f"{os.path.basename(source)} needs a 'path' column (relative paths of the images); "
+            f"its columns are: {', '.join(header[:12]) or 'none'}"
+        )
+
+    def get(row: dict[str, str], ours: str) -> str | None:
+        name = cols.get(ours)
+        return uncell(row[name]) if name is not None and row.get(name) is not None else None
+
+    return [
+        LabelRow(path=get(r, "path") or "", line=n, key=get(r, "species_key"), common=get(r, "common_name"),
+                 scientific=get(r, "scientific_name"), observation_type=(get(r, "observation_type") or "").strip() or None,
+                 count=get(r, "count"), method=get(r, "classification_method"), classified_by=get(r, "classified_by"),
+                 probability=get(r, "classification_probability"), timestamp=get(r, "decision_timestamp"))
+        for n, r in enumerate(body, start=2)
+    ]  # fmt: skip
 
 
 def import_csv(
@@ -167,81 +185,17 @@ def import_csv(
     *,
     author: str = "import",
     session: LabelSession | None = None,
-) -> ImportReport:
+    add_unknown: bool = False,
+    dry_run: bool = False,
+) -> Generator[Step, None, ImportReport]:
     """Set labels from a CSV (our export, or another tool's with path and species columns).
 
-    Rows match images already in the project by relative path only; rows that match nothing are
-    reported; absolute, ``..``, drive-letter and UNC paths are refused; no file is touched.
-    Unknown species are added to the species list (names stored verbatim). All changes form one
-    undoable action (on ``session``'s undo stack when one is given), and a backup is taken first.
+    Rows match images already in the project by path (see :class:`PathMatcher`); species match
+    by key, common or scientific name (see :class:`SpeciesMatcher`); names that match nothing
+    are reported and added only with ``add_unknown``. All changes form one undoable action (on
+    ``session``'s undo stack when one is given), and a backup is taken first. A CSV that cannot
+    be read raises :class:`CsvFormatError` before anything is written.
     """
-    report = ImportReport()
-    with open(source, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        fields = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = fields
-        if "path" not in fields:
-            raise ValueError("the CSV needs a 'path' column (relative paths of the images)")
-        by_path = store.image_ids_by_path()
-        species = {s.key: s for s in store.species()}
-        by_name = {s.common_name.casefold(): s.key for s in species.values()}
-        by_sci = {
-            s.scientific_name.casefold(): s.key for s in species.values() if s.scientific_name
-        }
-        changes: dict[int, list[Observation]] = {}
-        for row in reader:
-            report.rows += 1
-            raw = uncell(row.get("path") or "")
-            image_id = match_image(raw, by_path, report.refused, report.unmatched)
-            if image_id is None:
-                continue
-            otype = uncell(row.get("observation_type") or "").strip() or None
-            if otype == "unclassified":
-                report.skipped += 1
-                continue
-            key = uncell(row.get("species_key") or "") or None
-            common = (
-                uncell(row.get("common_name") or row.get("species") or row.get("label") or "")
-                or None
-            )
-            sci = uncell(row.get("scientific_name") or "") or None
-            if key is None and common is not None:
-                key = by_name.get(common.casefold()) or (
-                    by_sci.get(sci.casefold()) if sci else None
-                )
-            if key is None and sci is not None:
-                key = by_sci.get(sci.casefold())
-            if key is None and common is None and otype is None:
-                report.skipped += 1
-                continue
-            if key is None:
-                from labeler.core.species import new_species_key
-
-                key = new_species_key(common or sci or "species", set(species))
-            if key not in species:
-                name = common or sci or key
-                store.add_species(key, name, sci, otype or "animal")
-                species[key] = next(s for s in store.species() if s.key == key)
-                by_name[name.casefold()] = key
-                report.species_added.append(key)
-            kind = otype or species[key].observation_type
-            method = (uncell(row.get("classification_method") or "") or "human").strip()
-            obs = Observation(
-                observation_type=kind,
-                species_key=key,
-                count=_number(row.get("count") or "", int),
-                classification_method=method if method in ("human", "machine") else "human",
-                classified_by=uncell(row.get("classified_by") or "") or author,
-                probability=_number(row.get("classification_probability") or "", float),
-                timestamp=uncell(row.get("decision_timestamp") or "") or None,
-            )
-            changes.setdefault(image_id, []).append(obs)
-        if changes:
-            store.backup(reason="before-import")
-            session = session or LabelSession(store, author=author)
-            record = session._commit(
-                changes, "import", f"import {len(changes)} image(s) from {os.path.basename(source)}"
-            )
-            report.action_id = record.id if record else None
-        report.images_updated = len(changes)
-    return report
+    rows = csv_label_rows(source)
+    return (yield from apply_label_rows(store, rows, source_name=os.fspath(source), author=author,
+                                        session=session, add_unknown=add_unknown, dry_run=dry_run))  # fmt: skip

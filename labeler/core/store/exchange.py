@@ -56,6 +56,19 @@ class ExchangeMixin(StoreBase):
             for k, v in values.items():
                 c.execute(f"UPDATE deployments SET {k}=? WHERE folder=?", (v, folder))
 
+    # -- species added by imports ----------------------------------------------------------
+    def add_species_many(self, rows: Iterable) -> int:
+        """Add user species in one transaction (rows with a key already listed are skipped);
+        returns how many were added."""
+        with self.write() as c:
+            before = c.total_changes
+            c.executemany(
+                "INSERT INTO species (key, common_name, scientific_name, observation_type, source, "
+                "active) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO NOTHING",
+                [(r.key, r.common_name, r.scientific_name, r.observation_type, r.source) for r in rows],
+            )
+            return c.total_changes - before
+
     # -- export rows -------------------------------------------------------------------------
     def export_rows(self) -> list[tuple]:
         """One row per observation (and one per unlabeled image, with no observation).
