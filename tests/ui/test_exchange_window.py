@@ -63,3 +63,32 @@ def test_deployments_are_edited_and_saved(qtbot, window):
     assert win.controller.reader.deployments()["A"]["utc_offset"] == "+02:00"
     dialog.table.item(row, 3).setText("north")
     assert dialog.values()[1] == ["A: Latitude 'north' is not a number"]
+
+
+def test_a_file_with_200000_boxes_on_one_image_is_drawn_bounded(qtbot, window, tmp_path):
+    import time
+
+    from labeler.core.exchange.megadetector import MAX_BOXES
+    from labeler.ui.viewer import MAX_DRAWN_BOXES
+
+    win = window
+    path = "A/IMG_0002.JPG"
+    boxes = [{"category": "1", "conf": (i % 1000) / 1000, "bbox": [0.001 * (i % 900), 0.1, 0.05, 0.05]}
+             for i in range(200_000)]  # fmt: skip
+    src = tmp_path / "many.json"
+    src.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
+                               "images": [{"file": path, "detections": boxes}]}))  # fmt: skip
+    with qtbot.waitSignal(win.exchange.finished, timeout=60000) as blocker:
+        win.exchange.import_file("megadetector", str(src))
+    assert blocker.args[1]["detections"] == MAX_BOXES
+    snap = win.controller.snapshot
+    image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == path)
+    t = time.perf_counter()
+    win.set_current_row(win.grid_model.row_of_image(image_id))
+    qtbot.waitUntil(lambda: win.viewer.box_count() == MAX_DRAWN_BOXES, timeout=20000)
+    print(f"image with {MAX_BOXES} stored boxes shown with {MAX_DRAWN_BOXES} drawn in "
+          f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+    t = time.perf_counter()
+    win.viewer.set_boxes([])
+    assert win.viewer.box_count() == 0
+    print(f"cleared in {time.perf_counter() - t:.3f} s")

@@ -40,6 +40,9 @@ def read_rows(path: str | os.PathLike[str]) -> list[list[str]]:
             rows: list[list[str]] = []
             try:
                 for row in reader:
+                    # Checked here as well: other libraries raise the csv module's global limit.
+                    if any(len(c) > FIELD_LIMIT for c in row):
+                        raise csv.Error(f"field larger than field limit ({FIELD_LIMIT})")
                     rows.append(row)
             except csv.Error as exc:
                 line = reader.line_num

@@ -11,7 +11,7 @@ from labeler.core.store.base import StoreBase
 DEPLOYMENT_FIELDS = (
     "location_id", "location_name", "latitude", "longitude", "coordinate_uncertainty",
     "deployment_start", "deployment_end", "utc_offset", "camera_id", "camera_height", "habitat",
-    "feature_type", "bait_use", "setup_by", "comments",
+    "feature_type", "bait_use", "setup_by", "comments", "timezone",
 )  # fmt: skip
 
 
@@ -36,7 +36,8 @@ class ExchangeMixin(StoreBase):
         out = {}
         for r in self.query(
             "SELECT folder, min(datetime), max(datetime), count(*), max(camera_model), "
-            "sum(datetime IS NULL) FROM images WHERE missing=0 AND status IN ('ok', 'duplicate_content') "
+            "sum(datetime IS NULL) FROM images i WHERE (missing=0 AND status IN ('ok', 'duplicate_content')) "
+            "OR EXISTS (SELECT 1 FROM observations o WHERE o.image_id=i.id) "
             "GROUP BY folder ORDER BY folder"
         ):
             d = {k: None for k in DEPLOYMENT_FIELDS}
