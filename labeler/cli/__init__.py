@@ -17,7 +17,7 @@ from labeler.cli.common import VERBS, Parser, add_verbosity, fail
 from labeler.core.applog import get_logger, log_path, setup_logging
 from labeler.core.runtime import relax_gc
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species")
+VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species", "clock")
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
@@ -93,7 +93,25 @@ def main(argv: list[str] | None = None) -> int:
                    f"(details in {log_path()})", EXIT_INTERNAL) from None  # fmt: skip
 
 
+# Options whose values may start with "-" (a clock moved back): ``--shift -0:30`` is read as
+# ``--shift=-0:30`` instead of argparse taking the value for an unknown option.
+SIGNED_OPTIONS = ("--shift",)
+
+
+def _join_signed(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    it = iter(range(len(argv)))
+    for i in it:
+        if argv[i] in SIGNED_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            next(it, None)
+        else:
+            out.append(argv[i])
+    return out
+
+
 def _dispatch(argv: list[str]) -> int:
+    argv = _join_signed(argv)
     parser = build_parser()
     first = _first_word(argv)
     asks = any(a in ("-h", "--help", "--version") for a in argv)

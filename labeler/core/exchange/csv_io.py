@@ -19,9 +19,10 @@ from labeler.core.exchange.labels_in import ImportReport, LabelRow, apply_label_
 from labeler.core.exchange.step import Step
 from labeler.core.labeling import LabelSession
 from labeler.core.store import Store
+from labeler.core.timezones import corrected, deployment_zone, localize
 
 COLUMNS = [
-    "path", "file_name", "camera_folder", "timestamp", "sequence_id", "frame", "common_name",
+    "path", "file_name", "camera_folder", "timestamp", "clock_correction_s", "sequence_id", "frame", "common_name",
     "scientific_name", "species_key", "count", "observation_type", "classification_method",
     "classified_by", "classification_probability", "decision_timestamp", "model_version",
 ]  # fmt: skip
@@ -53,12 +54,26 @@ def uncell(text: str) -> str:
     return text.replace(NUL_SYMBOL, "\x00")
 
 
-def corrected_time(datetime_text: str | None, offset_s: int | None) -> str:
-    """Capture time with the project's clock correction applied (ISO 8601, local time)."""
-    if not datetime_text:
+def corrected_time(
+    datetime_text: str | None, offset_s: int | None, zone: dt.tzinfo | None = None
+) -> str:
+    """Capture time with the project's clock correction applied (ISO 8601), with its UTC offset
+    when the deployment's time zone is known, else as the camera's local time."""
+    t = corrected(datetime_text, offset_s)
+    if t is None:
         return ""
-    t = dt.datetime.fromisoformat(datetime_text) + dt.timedelta(seconds=offset_s or 0)
-    return t.isoformat()
+    return localize(t, zone).isoformat() if zone is not None else t.isoformat()
+
+
+def deployment_zones(store: Store) -> dict[str, dt.tzinfo | None]:
+    """Each camera folder's time zone (None when unknown or not readable)."""
+    zones = {}
+    for folder, facts in store.deployments().items():
+        try:
+            zones[folder] = deployment_zone(facts)
+        except ValueError:
+            zones[folder] = None
+    return zones
 
 
 def _writer(f: io.TextIOBase):
@@ -70,6 +85,7 @@ def export_csv(
 ) -> Generator[int, None, dict]:
     """Write one row per observation (unlabeled images as ``unclassified``); yields rows written."""
     rows = store.export_rows()
+    zones = deployment_zones(store)
     versions = {m["version"] for m in store.models()}
     n = 0
     total = len(rows)
@@ -82,7 +98,7 @@ def export_csv(
             if otype is None and not include_unlabeled:
                 continue
             w.writerow([cell(v) for v in (
-                path, path.rpartition("/")[2], folder, corrected_time(when, offset), seq, frame,
+                path, path.rpartition("/")[2], folder, corrected_time(when, offset, zones.get(folder)), offset or 0, seq, frame,
                 common if otype is not None else None, sci, key, count, otype or "unclassified",
                 method, by, prob, stamp, by if method == "machine" and by in versions else None,
             )])  # fmt: skip
