@@ -17,7 +17,7 @@ from labeler.cli.common import VERBS, Parser, add_verbosity, fail
 from labeler.core.applog import get_logger, log_path, setup_logging
 from labeler.core.runtime import relax_gc
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species", "clock")
+VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species", "clock", "relink")
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code not in (0, None):
             log.info("exit %s", exc.code)
         raise
+    except _user_errors() as exc:
+        log.info("refused: %s", exc)
+        raise fail(str(exc)) from None
     except KeyboardInterrupt:
         log.warning("interrupted by the user")
         raise fail("interrupted; everything committed so far is kept (run the command again to "
@@ -108,6 +111,23 @@ def _join_signed(argv: list[str]) -> list[str]:
         else:
             out.append(argv[i])
     return out
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that describe the user's input or data: one line, exit 1."""
+    from labeler.core.clock import ClockError
+    from labeler.core.exchange.atomic import OutputError
+    from labeler.core.exchange.camtrapdp import IncompleteDeployments
+    from labeler.core.exchange.camtrapdp_in import CamtrapDPFormatError
+    from labeler.core.exchange.csvread import CsvFormatError
+    from labeler.core.exchange.megadetector import MegaDetectorFormatError
+    from labeler.core.exchange.paths import UnsafePath
+    from labeler.core.exchange.validate import BadValue
+    from labeler.core.identity import DifferentFolder
+    from labeler.core.store import StoreError
+
+    return (ClockError, OutputError, IncompleteDeployments, CamtrapDPFormatError, CsvFormatError,
+            MegaDetectorFormatError, UnsafePath, BadValue, DifferentFolder, StoreError)  # fmt: skip
 
 
 def _dispatch(argv: list[str]) -> int:

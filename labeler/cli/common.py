@@ -132,7 +132,15 @@ def add_verbosity(p: argparse.ArgumentParser, default) -> None:
 def open_store(args: argparse.Namespace) -> Store:
     """Open (or create) the catalog for ``args.folder``; exits with a message on failure."""
     try:
-        return Store(resolve_db_path(args.folder, args.db))
+        if args.db is None:
+            from labeler.core.identity import find_catalog
+
+            path, found = find_catalog(args.folder)
+            if found:
+                note(args, f"labeler: {found}")
+        else:
+            path = resolve_db_path(args.folder, args.db)
+        return Store(path)
     except DatabaseUnusable as exc:
         lines = [f"labeler: {exc}"]
         if exc.backups:
@@ -153,6 +161,6 @@ def emit(args: argparse.Namespace, data: dict, text: str) -> None:
 
 
 def note(args: argparse.Namespace, text: str) -> None:
-    """A line for the user on stderr (not with ``-q`` or ``--json``)."""
-    if not getattr(args, "quiet", False) and not getattr(args, "json", False):
+    """A line for the user on stderr (not with ``-q``; stdout stays one JSON object)."""
+    if not getattr(args, "quiet", False):
         print(text, file=sys.stderr)

@@ -48,7 +48,9 @@ def resolve_db_path(folder: str | os.PathLike[str], db: str | os.PathLike[str] |
     Raises ValueError when ``db`` would be written inside the image folder.
     """
     if db is None:
-        return default_db_path(folder)
+        from labeler.core.identity import find_catalog
+
+        return find_catalog(folder)[0]
     path = Path(db).expanduser().resolve()
     root = Path(folder).expanduser().resolve()
     if root == path or root in path.parents:
