@@ -109,6 +109,10 @@ def is_cached(model: str | os.PathLike[str]) -> bool:
     if name in PRETRAINED:
         card = pretrained_card(PRETRAINED[name])
         return (model_cache_dir() / f"{card.version}-{card.sha256[:16]}.onnx").is_file()
+    path = Path(name)
+    if path.suffix.lower() in (".safetensors", ".pth", ".pt") and path.is_file():
+        card = load_card(path)
+        return (model_cache_dir() / f"{card.version}-{sha256_file(path)[:16]}.onnx").is_file()
     return True
 
 

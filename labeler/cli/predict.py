@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
+import os
 
 from labeler.cli.common import add_common, emit, fail, open_store, output_file, ranged, verb
 from labeler.cli.progress import drive, waiting
@@ -47,7 +47,8 @@ def open_model(name: str, args: argparse.Namespace, *, backend: str = "onnx", de
             raise fail(f"cannot open model {name}: {exc}") from None
 
     if backend == "onnx" and not is_cached(name):
-        return waiting(args, f"preparing {name} for first use (one-time ONNX export)",
+        label = os.path.basename(name)
+        return waiting(args, f"preparing {label} for first use (one-time ONNX export)",
                        EXPORT_SECONDS.get(name, 30.0), load)  # fmt: skip
     return load()
 

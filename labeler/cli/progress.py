@@ -8,6 +8,7 @@ progress, exchange steps, and plain counts.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -52,7 +53,15 @@ class Bar:
         if wanted(args):
             from tqdm import tqdm
 
-            self._bar = tqdm(desc=desc, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True,
+            try:
+                size = os.get_terminal_size(sys.stderr.fileno())
+                sized = size.columns > 0 and size.lines > 0
+            except OSError:
+                sized = False
+            # A terminal that reports no size (a serial console, a fresh pseudo-terminal) gets a
+            # fixed one: tqdm would otherwise draw nothing at all.
+            self._bar = tqdm(desc=desc, unit=f" {unit}", file=sys.stderr, dynamic_ncols=sized,
+                             ncols=None if sized else 100, nrows=None if sized else 24,
                              mininterval=0.5, leave=True)  # fmt: skip
         log.info("%s started", desc)
         self._started = time.perf_counter()
@@ -74,6 +83,7 @@ class Bar:
         """Update from a job event (ignored when it carries no count)."""
         counts = _counts(event)
         if counts is not None:
+            log.debug("%s: %s/%s", self.desc, counts[0], counts[1] if counts[1] is not None else "?")
             self.update(*counts)
 
     def close(self) -> None:

@@ -217,18 +217,20 @@ CREATE INDEX detections_image ON detections(image_id)
 
 @MIGRATIONS()
 def m004_xch_time_zones_and_clock_corrections(db: Database) -> None:
+    # Each statement commits on its own: written so that a run cut short can run again.
+    if "timezone" not in {c.name for c in db["deployments"].columns}:
+        db.execute("ALTER TABLE deployments ADD COLUMN timezone TEXT")
     _run(
         db,
         """
-ALTER TABLE deployments ADD COLUMN timezone TEXT;
-CREATE TABLE clock_corrections (
+CREATE TABLE IF NOT EXISTS clock_corrections (
     id INTEGER PRIMARY KEY,
     action_id INTEGER NOT NULL REFERENCES actions(id),
     image_id INTEGER NOT NULL REFERENCES images(id),
     before_s INTEGER NOT NULL,
     after_s INTEGER NOT NULL
 );
-CREATE INDEX clock_corrections_image ON clock_corrections(image_id, id);
-CREATE INDEX clock_corrections_action ON clock_corrections(action_id)
+CREATE INDEX IF NOT EXISTS clock_corrections_image ON clock_corrections(image_id, id);
+CREATE INDEX IF NOT EXISTS clock_corrections_action ON clock_corrections(action_id)
 """,
     )
