@@ -125,7 +125,11 @@ def test_a_closed_pipe_and_ctrl_c_end_quietly_with_a_non_zero_exit(hostile, tmp_
 
 def test_no_display_is_a_clear_message_not_an_abort(hostile):
     _base, card, _db, _model = hostile
-    env = {k: v for k, v in _env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = {
+        k: v
+        for k, v in _env().items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
     proc = _run([card], env=env)
     assert proc.returncode == 1 and "no display" in proc.stderr and "Traceback" not in proc.stderr
 

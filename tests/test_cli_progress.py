@@ -46,7 +46,9 @@ def test_scan_predict_and_the_first_use_export_show_progress_with_time_left(tmp_
     assert "preparing tiny.safetensors for first use" in terminal
     assert "scan:" in terminal and "predict (" in terminal
     assert "40/40" in terminal and "<" in terminal  # tqdm's [elapsed<remaining]
-    code, out, terminal = _in_terminal(["predict", card, "--db", db, "--model", model, "--json"], env)
+    code, out, terminal = _in_terminal(
+        ["predict", card, "--db", db, "--model", model, "--json"], env
+    )
     assert code == 0 and out.startswith("{") and "predict (" not in terminal
     code, out, terminal = _in_terminal(["-q", "scan", card, "--db", db], env)
     assert code == 0 and out == "" and terminal.strip() == ""

@@ -12,11 +12,15 @@ def _when(text: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date and time like 2023-04-02T07:30:00") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time like 2023-04-02T07:30:00"
+        ) from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("clock", help="correct a camera's clock (reversible); without options, list corrections")
+    p = sub.add_parser(
+        "clock", help="correct a camera's clock (reversible); without options, list corrections"
+    )
     add_common(p)
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--deployment", metavar="FOLDER",
@@ -30,8 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="the --reference frame was really taken at WHEN (local time)")  # fmt: skip
     how.add_argument("--undo", metavar="ACTION", type=int,
                      help="undo the clock correction with this action number")  # fmt: skip
-    p.add_argument("--reference", metavar="PATH", help="with --true-time: the frame whose real time is known")
-    p.add_argument("--author", default="user", help="who makes the correction (kept in the history)")
+    p.add_argument(
+        "--reference", metavar="PATH", help="with --true-time: the frame whose real time is known"
+    )
+    p.add_argument(
+        "--author", default="user", help="who makes the correction (kept in the history)"
+    )
 
 
 @verb("clock")

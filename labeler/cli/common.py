@@ -98,7 +98,9 @@ def output_file(value: str) -> Path:
         raise argparse.ArgumentTypeError(f"{value} is a folder; give a file name to write")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot write {value}: the folder {parent} does not exist")
+        raise argparse.ArgumentTypeError(
+            f"cannot write {value}: the folder {parent} does not exist"
+        )
     return p
 
 
@@ -106,9 +108,13 @@ def output_folder(value: str) -> Path:
     """A folder to write into (created if its parent exists); never an existing file."""
     p = Path(value).expanduser()
     if p.exists() and not p.is_dir():
-        raise argparse.ArgumentTypeError(f"{value} is a file; give a folder to write the package to")
+        raise argparse.ArgumentTypeError(
+            f"{value} is a file; give a folder to write the package to"
+        )
     if not p.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot write {value}: the folder {p.parent} does not exist")
+        raise argparse.ArgumentTypeError(
+            f"cannot write {value}: the folder {p.parent} does not exist"
+        )
     return p
 
 

@@ -54,7 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="add the species names that match no species of the project")  # fmt: skip
     i.add_argument("--species-column", metavar="NAME",
                    help="timelapse: the column holding the species (default: Species)")  # fmt: skip
-    d = sub.add_parser("deployments", help="show deployments (camera folders) or set them from a CSV")
+    d = sub.add_parser(
+        "deployments", help="show deployments (camera folders) or set them from a CSV"
+    )
     add_common(d)
     d.add_argument("--in", dest="source", type=existing_file,
                    help="CSV with folder, latitude, longitude, timezone (or utcOffset), ...")  # fmt: skip
@@ -70,7 +72,10 @@ def _apply_deployments(store, path, args) -> int:
         raise fail(f"{Path(path).name} names no camera folder of this project "
                    f"({', '.join(unknown[:5])}); see `labeler deployments FOLDER`")  # fmt: skip
     if unknown:
-        note(args, f"labeler: {Path(path).name} names folders not in the project: {', '.join(unknown[:SHOWN])}")
+        note(
+            args,
+            f"labeler: {Path(path).name} names folders not in the project: {', '.join(unknown[:SHOWN])}",
+        )
     for folder, values in facts.items():
         if folder in known and values:
             store.set_deployment(folder, **values)
@@ -187,14 +192,19 @@ def _summary(kind: str, data: dict) -> list[str]:
                  f"without a decision, {data['unknown_species_rows']} with an unknown species"]  # fmt: skip
         mapping = data["species"]["mapping"]
         if data.get("dry_run"):
-            lines += [f"  {name!r} -> {key or 'no species (unknown)'}" for name, key in list(mapping.items())[:200]]
+            lines += [
+                f"  {name!r} -> {key or 'no species (unknown)'}"
+                for name, key in list(mapping.items())[:200]
+            ]
         unknown = data["species"]["unmatched"]
         if unknown:
             shown = ", ".join(f"{n} ({c})" for n, c in list(unknown.items())[:SHOWN])
             lines.append(f"names matching no species: {shown}" + ("" if data.get("species_added") else
                          "; add them with --add-species, or see every mapping with --dry-run"))  # fmt: skip
         if data.get("species_added"):
-            lines.append(f"species {'to add' if data.get('dry_run') else 'added'}: {', '.join(data['species_added'][:SHOWN])}")
+            lines.append(
+                f"species {'to add' if data.get('dry_run') else 'added'}: {', '.join(data['species_added'][:SHOWN])}"
+            )
     lines += [f"note: {n}" for n in data.get("notes", [])]
     lines += [f"refused: {p}" for p in data.get("problems", [])]
     lines += [f"refused: {r}" for r in data.get("refused", [])[:SHOWN]]
@@ -225,7 +235,9 @@ def cmd_deployments(args: argparse.Namespace) -> int:
         if args.source:
             _apply_deployments(store, args.source, args)
         deps = store.deployments()
-    lines = [f"{'folder':30} {'images':>6} {'latitude':>9} {'longitude':>10} {'time zone':>16}  first image"]
+    lines = [
+        f"{'folder':30} {'images':>6} {'latitude':>9} {'longitude':>10} {'time zone':>16}  first image"
+    ]
     for f, d in deps.items():
         zone = d.get("timezone") or d.get("utc_offset") or "-"
         lines.append(f"{(f or '.')[:30]:30} {d['images']:6d} {d['latitude'] if d['latitude'] is not None else '-':>9} "

@@ -83,7 +83,9 @@ class Bar:
         """Update from a job event (ignored when it carries no count)."""
         counts = _counts(event)
         if counts is not None:
-            log.debug("%s: %s/%s", self.desc, counts[0], counts[1] if counts[1] is not None else "?")
+            log.debug(
+                "%s: %s/%s", self.desc, counts[0], counts[1] if counts[1] is not None else "?"
+            )
             self.update(*counts)
 
     def close(self) -> None:

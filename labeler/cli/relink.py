@@ -8,7 +8,9 @@ from labeler.cli.common import add_verbosity, emit, folder_arg, verb
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("relink", help="give a card's catalog (and every label) to the folder it moved to")
+    p = sub.add_parser(
+        "relink", help="give a card's catalog (and every label) to the folder it moved to"
+    )
     p.add_argument("old", help="the folder the card was catalogued from (it may be gone)")
     p.add_argument("new", type=folder_arg, help="the folder the card is in now")
     p.add_argument("--db", help="the catalog to relink (default: the one of OLD)")

@@ -82,7 +82,9 @@ def describe_shift(seconds: int) -> str:
 
 
 def _regroup(store: Store) -> int:
-    sequences, _untimed = group_sequences(store.frames(), float(store.get_meta("burst_gap_s", DEFAULT_GAP_S)))
+    sequences, _untimed = group_sequences(
+        store.frames(), float(store.get_meta("burst_gap_s", DEFAULT_GAP_S))
+    )
     store.replace_sequences(sequences)
     return len(sequences)
 
@@ -129,7 +131,11 @@ def undo_clock(store: Store, action_id: int, *, author: str = "user") -> ClockCh
     if not states:
         raise ClockError(f"action {action_id} is not a clock correction")
     current = store.time_offsets(states)
-    undo = {i: before for i, (before, after) in states.items() if current.get(i, (None, after))[1] == after}
+    undo = {
+        i: before
+        for i, (before, after) in states.items()
+        if current.get(i, (None, after))[1] == after
+    }
     if not undo:
         raise ClockError(f"the corrections of action {action_id} were already changed again")
     shift = -next(after - before for before, after in states.values())

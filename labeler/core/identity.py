@@ -65,7 +65,9 @@ def read_registry() -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def register(folder: str | os.PathLike[str], catalog: str | os.PathLike[str], *, forget: str | None = None) -> None:
+def register(
+    folder: str | os.PathLike[str], catalog: str | os.PathLike[str], *, forget: str | None = None
+) -> None:
     """Remember that ``folder`` uses ``catalog`` (and, optionally, forget another folder)."""
     entries = read_registry()
     entries[_absolute(folder)] = os.path.abspath(os.fspath(catalog))
@@ -169,4 +171,6 @@ def relink(old: str | os.PathLike[str], new: str | os.PathLike[str], *, db: str 
         store.set_meta("root", new_abs)
         counts = store.label_counts()
     register(new_abs, catalog, forget=old_abs)
-    return Relinked(str(catalog), old_abs, new_abs, found, total, counts["images"], counts["labeled"])
+    return Relinked(
+        str(catalog), old_abs, new_abs, found, total, counts["images"], counts["labeled"]
+    )

@@ -258,7 +258,9 @@ class LabelingActionsMixin:
         def apply(store):
             if dialog.whole.isChecked():
                 return shift_folder(store, folder, seconds, author=author)
-            return shift_images(store, ids, seconds, what=f"{len(ids)} selected image(s)", author=author)
+            return shift_images(
+                store, ids, seconds, what=f"{len(ids)} selected image(s)", author=author
+            )
 
         def done(change) -> None:
             self.last_clock_change = change

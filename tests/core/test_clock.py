@@ -38,7 +38,10 @@ def seasons(tmp_path):
     card = tmp_path / "card"
     write(card / "CAM" / "IMG_0001.JPG", jpeg_bytes(seed=1, when=WINTER))
     for k in range(3):
-        write(card / "CAM" / f"IMG_010{k}.JPG", jpeg_bytes(seed=10 + k, when=SUMMER + dt.timedelta(seconds=k)))
+        write(
+            card / "CAM" / f"IMG_010{k}.JPG",
+            jpeg_bytes(seed=10 + k, when=SUMMER + dt.timedelta(seconds=k)),
+        )
     write(card / "OTHER" / "IMG_0001.JPG", jpeg_bytes(seed=20, when=SUMMER))
     store = Store(tmp_path / "c.sqlite")
     scan_to_end(store, card)
@@ -109,12 +112,18 @@ def test_a_deployment_shift_reaches_every_export_and_undo_puts_it_back(seasons, 
 def test_this_frame_was_really_at_a_time_shifts_a_selection_and_regroups_bursts(seasons):
     store, _ = seasons
     ids = store.image_ids_by_path()
-    burst = {p: store.query("SELECT sequence_id FROM images WHERE id=?", (i,))[0][0] for p, i in ids.items()}
+    burst = {
+        p: store.query("SELECT sequence_id FROM images WHERE id=?", (i,))[0][0]
+        for p, i in ids.items()
+    }
     assert burst["CAM/IMG_0100.JPG"] == burst["CAM/IMG_0102.JPG"]
     seconds = true_time_shift(store, ids["CAM/IMG_0102.JPG"], dt.datetime(2023, 7, 15, 14, 0, 2))
     assert seconds == 2 * 3600
     shift_images(store, [ids["CAM/IMG_0102.JPG"]], seconds, what="1 selected image")
-    after = {p: store.query("SELECT sequence_id FROM images WHERE id=?", (i,))[0][0] for p, i in ids.items()}
+    after = {
+        p: store.query("SELECT sequence_id FROM images WHERE id=?", (i,))[0][0]
+        for p, i in ids.items()
+    }
     assert after["CAM/IMG_0100.JPG"] == after["CAM/IMG_0101.JPG"] != after["CAM/IMG_0102.JPG"]
     for text, seconds in (("+3600", 3600), ("-0:30", -1800), ("-1d2h", -93600), ("+90m", 5400)):
         assert parse_shift(text) == seconds
@@ -127,11 +136,29 @@ def test_the_clock_verb_corrects_lists_and_undoes(seasons, tmp_path, capsys):
     store, card = seasons
     db = str(store.path)
     store.close()
-    assert main(["clock", str(card), "--db", db, "--deployment", "CAM", "--shift", "-0:05:00", "--json"]) == 0
+    assert (
+        main(
+            ["clock", str(card), "--db", db, "--deployment", "CAM", "--shift", "-0:05:00", "--json"]
+        )
+        == 0
+    )
     change = json.loads(capsys.readouterr().out)["change"]
     assert change["images"] == 4 and change["shift_s"] == -300
     assert main(["clock", str(card), "--db", db, "--undo", str(change["action_id"]), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [a["description"] for a in data["corrections"]][-1] == f"undo clock action {change['action_id']}"
+    assert [a["description"] for a in data["corrections"]][
+        -1
+    ] == f"undo clock action {change['action_id']}"
     with pytest.raises(SystemExit, match="--reference"):
-        main(["clock", str(card), "--db", db, "--image", "CAM/IMG_0001.JPG", "--true-time", "2023-01-15 13:00"])
+        main(
+            [
+                "clock",
+                str(card),
+                "--db",
+                db,
+                "--image",
+                "CAM/IMG_0001.JPG",
+                "--true-time",
+                "2023-01-15 13:00",
+            ]
+        )

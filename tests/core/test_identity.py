@@ -23,7 +23,9 @@ def _label_everything(db) -> dict[str, str]:
         session = LabelSession(store, author="ana")
         for k, (_path, image) in enumerate(sorted(ids.items())):
             session.set_species([image], "red_fox" if k % 2 else "blank")
-        return {p: store.labels([i])[i][0].species_key for p, i in ids.items() if store.labels([i])[i]}
+        return {
+            p: store.labels([i])[i][0].species_key for p, i in ids.items() if store.labels([i])[i]
+        }
 
 
 def test_a_copied_or_remounted_card_finds_its_catalog_with_every_label(tmp_path, capsys):

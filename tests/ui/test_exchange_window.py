@@ -103,7 +103,9 @@ def test_the_clock_is_corrected_from_the_menu_and_shown_in_the_panel(qtbot, wind
 
     win = window
     snap = win.controller.snapshot
-    image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == "A/IMG_0001.JPG")
+    image_id = next(
+        int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == "A/IMG_0001.JPG"
+    )
     win.set_current_row(win.grid_model.row_of_image(image_id))
     win.clock_action.trigger()
     dialog = win.clock_dialog
@@ -117,7 +119,9 @@ def test_the_clock_is_corrected_from_the_menu_and_shown_in_the_panel(qtbot, wind
     assert [(h["before_s"], h["after_s"], h["author"]) for h in history] == [(0, 7200, "tester")]
 
 
-def test_a_missing_folder_is_located_and_relinked_with_its_labels(qtbot, window, tmp_path, monkeypatch):
+def test_a_missing_folder_is_located_and_relinked_with_its_labels(
+    qtbot, window, tmp_path, monkeypatch
+):
     from PySide6.QtWidgets import QFileDialog
 
     win = window

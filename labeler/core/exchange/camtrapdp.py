@@ -170,7 +170,9 @@ def export_camtrapdp(
             kind = otype if otype in TYPES else "unknown"
             name = sci if kind == "animal" and sci else ""
             if name:
-                taxa.setdefault(name, {"scientificName": name, "vernacularNames": {"eng": common or name}})
+                taxa.setdefault(
+                    name, {"scientificName": name, "vernacularNames": {"eng": common or name}}
+                )
             decided_at = utc_stamp(decided)
             bad_stamps += bool(decided and not decided_at)
             probability = _number(prob, 0, 1) if method == "machine" else ""
@@ -265,7 +267,9 @@ def _deployment_rows(deployments, dep_ids, zones, span, untimed, problems):
             coords.append((float(lon), float(lat)))
         feature = d.get("feature_type") if d.get("feature_type") in FEATURE_TYPES else ""
         if d.get("feature_type") and not feature:
-            problems.append(f"deployment {dep_ids[folder]!r}: featureType {d['feature_type']!r} is not a Camtrap DP value")
+            problems.append(
+                f"deployment {dep_ids[folder]!r}: featureType {d['feature_type']!r} is not a Camtrap DP value"
+            )
         rows.append([
             dep_ids[folder], d.get("location_id") or "", d.get("location_name") or folder or "root",
             lat, lon, _number(d.get("coordinate_uncertainty"), 1), ends[0], ends[1], d.get("setup_by") or "",

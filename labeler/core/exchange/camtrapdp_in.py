@@ -54,7 +54,9 @@ def _resource_paths(source: Path) -> tuple[Path, dict[str, Path], dict[str, str]
     try:
         package = json.loads(descriptor.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise CamtrapDPFormatError(f"{descriptor} is not a readable datapackage.json ({str(exc)[:200]})") from None
+        raise CamtrapDPFormatError(
+            f"{descriptor} is not a readable datapackage.json ({str(exc)[:200]})"
+        ) from None
     resources = package.get("resources") if isinstance(package, dict) else None
     if not isinstance(resources, list):
         raise CamtrapDPFormatError(f"{descriptor.name} lists no resources")
@@ -83,7 +85,7 @@ def _when(text: str) -> dt.datetime | None:
 
 def _label_row(o: dict, path: str, line: int, common_names: dict[str, str]) -> LabelRow:
     comments = o.get("observationComments") or ""
-    common = comments[len(SPECIES_NOTE):] if comments.startswith(SPECIES_NOTE) else None
+    common = comments[len(SPECIES_NOTE) :] if comments.startswith(SPECIES_NOTE) else None
     common = common or common_names.get(o.get("scientificName") or "")
     return LabelRow(
         path=path, line=line, scientific=o.get("scientificName") or None, common=common,
@@ -126,7 +128,10 @@ def import_camtrapdp(
             image_id = by_name.match(m["fileName"])
         if image_id is not None:
             media_path[m.get("mediaID", "")] = path_of_id[image_id]
-        media_info[m.get("mediaID", "")] = (m.get("deploymentID", ""), _when(m.get("timestamp", "")))
+        media_info[m.get("mediaID", "")] = (
+            m.get("deploymentID", ""),
+            _when(m.get("timestamp", "")),
+        )
     rows: list[LabelRow] = []
     with_own = {o.get("mediaID") for o in observations if o.get("observationLevel") == "media"}
     by_deployment: dict[str, list[tuple[dt.datetime, str]]] = {}
@@ -182,7 +187,9 @@ def _apply_deployments(store, deployments, media_info, media_path, report, dry_r
         start = _when(d.get("deploymentStart", ""))
         if start is not None and start.utcoffset() is not None:
             minutes = int(start.utcoffset().total_seconds() // 60)
-            facts["utc_offset"] = f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            facts["utc_offset"] = (
+                f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            )
             facts["deployment_start"] = start.replace(tzinfo=None).isoformat()
         for tag in (d.get("deploymentTags") or "").split("|"):
             key, _, value = tag.strip().partition(":")

@@ -43,7 +43,9 @@ def check_settings(data: object) -> dict:
         project = {}
     design = project.get("samplingDesign")
     if design is not None and design not in SAMPLING_DESIGNS:
-        problems.append(f"project.samplingDesign {design!r} is not one of {', '.join(SAMPLING_DESIGNS)}")
+        problems.append(
+            f"project.samplingDesign {design!r} is not one of {', '.join(SAMPLING_DESIGNS)}"
+        )
     methods = project.get("captureMethod")
     if methods is not None and (not isinstance(methods, list) or not methods
                                 or any(m not in CAPTURE_METHODS for m in methods)):  # fmt: skip
@@ -56,12 +58,18 @@ def check_settings(data: object) -> dict:
         contributors = []
     for n, c in enumerate(contributors, start=1):
         if not isinstance(c, dict) or not str(c.get("title", "")).strip():
-            problems.append(f"contributor {n} needs a 'title' (the person's or organisation's name)")
+            problems.append(
+                f"contributor {n} needs a 'title' (the person's or organisation's name)"
+            )
         elif c.get("role") is not None and c["role"] not in ROLES:
             problems.append(f"contributor {n}: role {c['role']!r} is not one of {', '.join(ROLES)}")
     licenses = data.get("licenses")
     if licenses is not None:
-        scopes = [lic.get("scope") for lic in licenses if isinstance(lic, dict)] if isinstance(licenses, list) else []
+        scopes = (
+            [lic.get("scope") for lic in licenses if isinstance(lic, dict)]
+            if isinstance(licenses, list)
+            else []
+        )
         if sorted(set(scopes)) != ["data", "media"] or any(
             not (lic.get("name") or lic.get("path")) for lic in licenses
         ):

@@ -73,7 +73,9 @@ def read_deployments_csv(path: str | os.PathLike[str]) -> dict[str, dict]:
     column; raises :class:`BadValue` naming every bad cell (nothing is half-read)."""
     header, rows = read_table(path)
     norm = {h.strip().lower().replace(" ", "").replace("_", ""): h for h in header}
-    folder_col = next((norm[c.replace("_", "")] for c in FOLDER_COLUMNS if c.replace("_", "") in norm), None)
+    folder_col = next(
+        (norm[c.replace("_", "")] for c in FOLDER_COLUMNS if c.replace("_", "") in norm), None
+    )
     if folder_col is None:
         raise BadValue(
             f"{os.path.basename(path)} needs a 'folder' (or 'deploymentID') column naming each "
@@ -96,5 +98,7 @@ def read_deployments_csv(path: str | os.PathLike[str]) -> dict[str, dict]:
         out["" if folder in ("root", ".") else folder] = values
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise BadValue(f"{os.path.basename(path)}: {'; '.join(problems[:5])}{more}; nothing was stored")
+        raise BadValue(
+            f"{os.path.basename(path)}: {'; '.join(problems[:5])}{more}; nothing was stored"
+        )
     return out

@@ -40,7 +40,18 @@ def event_observations(
     seen: dict[int, dict[tuple, dict]] = {}
     for r in rows:
         iid, folder, seq, otype, key, count, method, by, prob, decided, sci, common = (
-            r[0], r[2], r[6], r[9], r[10], r[11], r[12], r[13], r[14], r[15], r[17], r[16]
+            r[0],
+            r[2],
+            r[6],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[17],
+            r[16],
         )
         if seq is None:
             continue
@@ -68,7 +79,10 @@ def event_observations(
         frame_times = [times[i] for i in frames[seq] if i in times]
         if not frame_times:
             continue
-        start, end = stamp(min(frame_times), zones.get(folder)), stamp(max(frame_times), zones.get(folder))
+        start, end = (
+            stamp(min(frame_times), zones.get(folder)),
+            stamp(max(frame_times), zones.get(folder)),
+        )
         for g in kinds:
             name = g["sci"] if g["type"] == "animal" and g["sci"] else ""
             row = dict.fromkeys(columns, "")

@@ -80,7 +80,12 @@ def _clean(text: str | None) -> str | None:
 
 
 def _add_species(
-    store: Store, matcher: SpeciesMatcher, rows: list[LabelRow], report: ImportReport, *, write: bool
+    store: Store,
+    matcher: SpeciesMatcher,
+    rows: list[LabelRow],
+    report: ImportReport,
+    *,
+    write: bool,
 ) -> None:
     """Add every unknown species of ``rows`` in one transaction (their keys kept when free)."""
     new: list[SpeciesRow] = []
@@ -229,7 +234,9 @@ def apply_label_rows(
             store.backup(reason="before-import")
         session = session or LabelSession(store, author=author)
         record = session._commit(
-            changes, "import", f"import {len(changes)} image(s) from {os.path.basename(source_name)}"
+            changes,
+            "import",
+            f"import {len(changes)} image(s) from {os.path.basename(source_name)}",
         )
         report.action_id = record.id if record else None
     yield Step("match", total, total)

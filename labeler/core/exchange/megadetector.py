@@ -29,7 +29,12 @@ from labeler.core.exchange.validate import Problems
 from labeler.core.store import Detection, Store
 
 DETECTION_CATEGORIES = {"1": "animal", "2": "person", "3": "vehicle"}
-CATEGORY_OF_TYPE = {"animal": "animal", "human": "person", "vehicle": "vehicle", "unknown": "animal"}
+CATEGORY_OF_TYPE = {
+    "animal": "animal",
+    "human": "person",
+    "vehicle": "vehicle",
+    "unknown": "animal",
+}
 SUPPORTED_MAJOR = "1"
 FORMAT_VERSION = "1.4"
 # More boxes than this on one frame is a broken file, not a herd; the most confident are kept.
@@ -104,7 +109,9 @@ def _read(source: str | os.PathLike[str]) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MegaDetectorFormatError(f"{Path(source).name} is not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise MegaDetectorFormatError(f"{Path(source).name} is not MegaDetector output: no 'images' list")
+        raise MegaDetectorFormatError(
+            f"{Path(source).name} is not MegaDetector output: no 'images' list"
+        )
     return data
 
 
@@ -131,9 +138,13 @@ def _detections(entry: dict, det_cats: dict, cls_cats: dict, problems: Problems,
             continue
         classes = []
         for c in d.get("classifications") or []:
-            score = _finite(c[1], 0.0, 1.0) if isinstance(c, (list, tuple)) and len(c) == 2 else None
+            score = (
+                _finite(c[1], 0.0, 1.0) if isinstance(c, (list, tuple)) and len(c) == 2 else None
+            )
             if score is None or not isinstance(c[0], (str, int)):
-                problems.add("classification refused: not an [id, score] pair with a score 0-1", where)
+                problems.add(
+                    "classification refused: not an [id, score] pair with a score 0-1", where
+                )
                 continue
             classes.append((str(cls_cats.get(str(c[0]), c[0])), score))
         dets.append(Detection(str(det_cats.get(str(cat), cat)), conf, bbox, tuple(classes)))
@@ -226,16 +237,21 @@ def _info(store: Store, source_ids: dict[str, str], classifier: str | None) -> d
     known = store.get_meta("detector_sources", {}) or {}
     sources = {sid: {"name": name, **{k: v for k, v in (known.get(name) or {}).items() if v}}
                for name, sid in source_ids.items()}  # fmt: skip
-    meta = next((s["detector_metadata"] for s in sources.values() if s.get("detector_metadata")), {})
+    meta = next(
+        (s["detector_metadata"] for s in sources.values() if s.get("detector_metadata")), {}
+    )
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "format_version": FORMAT_VERSION,
         "detector": "; ".join(s.get("detector") or s["name"] for s in sources.values()) or None,
         "detection_completion_time": now,
         "detector_metadata": {
-            "typical_detection_threshold": meta.get("typical_detection_threshold", TYPICAL_THRESHOLD),
-            "conservative_detection_threshold": meta.get("conservative_detection_threshold",
-                                                         CONSERVATIVE_THRESHOLD),
+            "typical_detection_threshold": meta.get(
+                "typical_detection_threshold", TYPICAL_THRESHOLD
+            ),
+            "conservative_detection_threshold": meta.get(
+                "conservative_detection_threshold", CONSERVATIVE_THRESHOLD
+            ),
         },  # fmt: skip
         "detection_sources": sources,
         "classifier": classifier,
@@ -263,9 +279,7 @@ def export_megadetector(
     if model_id is None:
         active = store.active_model()
         model_id = active["id"] if active else None
-    suggestions = (
-        {r[0]: (r[6], r[7]) for r in store.suggestion_rows(model_id)} if model_id else {}
-    )
+    suggestions = {r[0]: (r[6], r[7]) for r in store.suggestion_rows(model_id)} if model_id else {}
     paths, decisions = _decisions(store)
     boxes: dict[int, list[tuple]] = {}
     for r in store.detection_rows():
@@ -306,8 +320,12 @@ def export_megadetector(
             dets.append(det)
         if not dets:
             if votes:
-                for category in dict.fromkeys(CATEGORY_OF_TYPE.get(t, "animal") for _k, t, _s in votes):
-                    pairs = [(k, s) for k, t, s in votes if CATEGORY_OF_TYPE.get(t, "animal") == category]
+                for category in dict.fromkeys(
+                    CATEGORY_OF_TYPE.get(t, "animal") for _k, t, _s in votes
+                ):
+                    pairs = [
+                        (k, s) for k, t, s in votes if CATEGORY_OF_TYPE.get(t, "animal") == category
+                    ]
                     dets.append({"category": det_id(category), "conf": max(s for _k, s in pairs),
                                  "bbox": [0.0, 0.0, 1.0, 1.0], "classifications": cls(pairs)})  # fmt: skip
             elif mine:
@@ -321,7 +339,9 @@ def export_megadetector(
                                  "conf": 1.0 - empty if empty is not None else tops[0][1],
                                  "bbox": [0.0, 0.0, 1.0, 1.0], "classifications": cls(tops)})  # fmt: skip
             elif image_id in failures:
-                images.append({"file": path, "failure": failures[image_id][:500], "detections": None})
+                images.append(
+                    {"file": path, "failure": failures[image_id][:500], "detections": None}
+                )
                 n_failed += 1
                 continue
             elif image_id not in looked_at:

@@ -109,7 +109,9 @@ class PathMatcher:
         if len(longer) == 1:
             self.added[longer[0][: -len(joined)]] += 1
             return self.by_path[longer[0]]
-        self.unmatched.append(joined if len(longer) == 0 else f"{joined} (ambiguous: {len(longer)} images)")
+        self.unmatched.append(
+            joined if len(longer) == 0 else f"{joined} (ambiguous: {len(longer)} images)"
+        )
         return None
 
     def notes(self) -> list[str]:

@@ -41,7 +41,9 @@ def _find(header: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((lowered[w] for w in wanted if w in lowered), None)
 
 
-def timelapse_rows(source: str | os.PathLike[str], species_column: str | None = None) -> tuple[list[LabelRow], int]:
+def timelapse_rows(
+    source: str | os.PathLike[str], species_column: str | None = None
+) -> tuple[list[LabelRow], int]:
     """Label rows of a Timelapse CSV and the number of rows marked for deletion (left out)."""
     header, body = read_table(source)
     if not is_timelapse_header(header):
@@ -64,7 +66,11 @@ def timelapse_rows(source: str | os.PathLike[str], species_column: str | None = 
             deleted += 1
             continue
         folder = uncell(r.get(col["relativepath"], "")).strip().replace("\\", "/").strip("/")
-        path = f"{folder}/{uncell(r.get(col['file'], '')).strip()}" if folder else uncell(r.get(col["file"], "")).strip()
+        path = (
+            f"{folder}/{uncell(r.get(col['file'], '')).strip()}"
+            if folder
+            else uncell(r.get(col["file"], "")).strip()
+        )
         species = uncell(r.get(species_col, "")).strip() if species_col else ""
         sci = uncell(r.get(col["scientificname"], "")).strip() if col["scientificname"] else ""
         kind = None

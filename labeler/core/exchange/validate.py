@@ -101,8 +101,7 @@ def parse_timezone(text: object) -> str:
         zoneinfo.ZoneInfo(raw)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise BadValue(
-            f"time zone {raw!r} is not a tz database name such as Europe/Brussels or "
-            "America/Denver"
+            f"time zone {raw!r} is not a tz database name such as Europe/Brussels or America/Denver"
         ) from None
     return raw
 

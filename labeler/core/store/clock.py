@@ -29,7 +29,9 @@ class ClockMixin(StoreBase):
 
     def folder_images(self, folder: str) -> list[int]:
         """Ids of every catalogued image of a camera folder."""
-        return [r[0] for r in self.query("SELECT id FROM images WHERE folder=? ORDER BY id", (folder,))]
+        return [
+            r[0] for r in self.query("SELECT id FROM images WHERE folder=? ORDER BY id", (folder,))
+        ]
 
     def set_time_offsets(
         self,
@@ -61,7 +63,8 @@ class ClockMixin(StoreBase):
                 [(action_id, i, before.get(i) or 0, int(s)) for i, s in offsets.items()],
             )
             c.executemany(
-                "UPDATE images SET time_offset_s=? WHERE id=?", [(int(s), i) for i, s in offsets.items()]
+                "UPDATE images SET time_offset_s=? WHERE id=?",
+                [(int(s), i) for i, s in offsets.items()],
             )
         return ActionRecord(action_id, CLOCK_KIND, description, tuple(ids), now)
 
@@ -89,8 +92,15 @@ class ClockMixin(StoreBase):
     def clock_history(self, image_id: int) -> list[dict]:
         """Every clock correction of one image: when, who, what, the offset before and after."""
         return [
-            {"action_id": r[0], "kind": CLOCK_KIND, "description": r[1], "author": r[2],
-             "timestamp": r[3], "before_s": r[4], "after_s": r[5]}  # fmt: skip
+            {
+                "action_id": r[0],
+                "kind": CLOCK_KIND,
+                "description": r[1],
+                "author": r[2],
+                "timestamp": r[3],
+                "before_s": r[4],
+                "after_s": r[5],
+            }  # fmt: skip
             for r in self.query(
                 "SELECT a.id, a.description, a.author, a.timestamp, c.before_s, c.after_s "
                 "FROM clock_corrections c JOIN actions a ON a.id=c.action_id "

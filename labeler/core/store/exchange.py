@@ -66,7 +66,10 @@ class ExchangeMixin(StoreBase):
             c.executemany(
                 "INSERT INTO species (key, common_name, scientific_name, observation_type, source, "
                 "active) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO NOTHING",
-                [(r.key, r.common_name, r.scientific_name, r.observation_type, r.source) for r in rows],
+                [
+                    (r.key, r.common_name, r.scientific_name, r.observation_type, r.source)
+                    for r in rows
+                ],
             )
             return c.total_changes - before
 

@@ -41,7 +41,9 @@ def _table(path) -> list[dict]:
 
 def _place(store, **extra):
     for folder in store.deployments():
-        store.set_deployment(folder, latitude=50.88, longitude=4.70, timezone="Europe/Brussels", **extra)
+        store.set_deployment(
+            folder, latitude=50.88, longitude=4.70, timezone="Europe/Brussels", **extra
+        )
 
 
 def test_the_shared_folder_validates_with_frictionless_once_coordinates_are_set(
@@ -76,7 +78,9 @@ def test_an_incomplete_package_is_written_only_when_allowed_and_then_fails_valid
     assert errors and all("latitude" in e or "longitude" in e for e in errors)
 
 
-def test_events_carry_one_observation_per_burst_and_species_with_its_count(project, specs, tmp_path):
+def test_events_carry_one_observation_per_burst_and_species_with_its_count(
+    project, specs, tmp_path
+):
     store, _ = project
     _place(store)
     ids = store.image_ids_by_path()
@@ -92,17 +96,28 @@ def test_events_carry_one_observation_per_burst_and_species_with_its_count(proje
     for e in events:
         by_event.setdefault(e["eventID"], []).append(e)
     media = {m["mediaID"]: m["filePath"] for m in _table(tmp_path / "p" / "media.csv")}
-    burst = {o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_A/IMG_0004.JPG"}
+    burst = {
+        o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_A/IMG_0004.JPG"
+    }
     (second,) = burst  # frames 3-5 of CAM_A: auto-accepted fox, fox x1, fox x4
     (fox,) = by_event[second]
     assert fox["scientificName"] == "Vulpes vulpes" and fox["count"] == "4" and fox["mediaID"] == ""
     assert fox["classificationMethod"] == "human" and fox["eventStart"] < fox["eventEnd"]
-    first = {o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_A/IMG_0000.JPG"}
-    assert [e["scientificName"] for e in by_event[first.pop()]] == ["Vulpes vulpes"]  # blank frame joins
-    two = {o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_B/IMG_0002.JPG"}
+    first = {
+        o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_A/IMG_0000.JPG"
+    }
+    assert [e["scientificName"] for e in by_event[first.pop()]] == [
+        "Vulpes vulpes"
+    ]  # blank frame joins
+    two = {
+        o["eventID"] for o in obs if o["mediaID"] and media[o["mediaID"]] == "CAM_B/IMG_0002.JPG"
+    }
     # CAM_B's first burst: a blank frame, a person, then a lion with a hyena.
     assert sorted((e["observationType"], e["scientificName"]) for e in by_event[two.pop()]) == [
-        ("animal", "Crocuta crocuta"), ("animal", "Panthera leo"), ("human", "")]
+        ("animal", "Crocuta crocuta"),
+        ("animal", "Panthera leo"),
+        ("human", ""),
+    ]
     pkg = json.loads((tmp_path / "p" / "datapackage.json").read_text())
     assert pkg["project"]["observationLevel"] == ["media", "event"]
 
@@ -147,7 +162,7 @@ def test_formula_cells_bad_times_and_out_of_range_values_never_break_the_package
     assert frictionless_errors(tmp_path / "p", specs) == []
     for name in ("deployments", "media", "observations"):
         for row in _table(tmp_path / "p" / f"{name}.csv"):
-            for column, value in row.items():
+            for value in row.values():
                 if value.startswith(("=", "+", "-", "@", "\t", "\r")):
                     float(value)  # only numbers may start like a formula
     obs = _table(tmp_path / "p" / "observations.csv")
@@ -155,7 +170,9 @@ def test_formula_cells_bad_times_and_out_of_range_values_never_break_the_package
     assert by_media[f"m{ids['CAM_A/IMG_0004.JPG']}"]["classificationTimestamp"] == ""
     assert by_media[f"m{ids['CAM_A/IMG_0004.JPG']}"]["classifiedBy"] == "'-ana"
     assert by_media[f"m{ids['CAM_A/IMG_0005.JPG']}"]["classificationProbability"] == ""
-    assert by_media[f"m{ids['CAM_B/IMG_0003.JPG']}"]["observationComments"].startswith("species: =cmd")
+    assert by_media[f"m{ids['CAM_B/IMG_0003.JPG']}"]["observationComments"].startswith(
+        "species: =cmd"
+    )
     text = " ".join(report["problems"])
     assert "not a date" in text and "outside 0-1" in text
     store.set_deployment("CAM_A", latitude=95.0)
@@ -181,7 +198,10 @@ def test_a_package_imported_into_a_fresh_catalog_keeps_every_observation(project
         keep = ("observationLevel", "observationType", "scientificName", "count", "classificationMethod",
                 "classifiedBy", "classificationTimestamp", "classificationProbability", "eventStart",
                 "eventEnd", "observationComments")  # fmt: skip
-        return sorted((media.get(o["mediaID"], ""), *(o[k] for k in keep)) for o in _table(folder / "observations.csv"))
+        return sorted(
+            (media.get(o["mediaID"], ""), *(o[k] for k in keep))
+            for o in _table(folder / "observations.csv")
+        )
 
     assert observations(first) == observations(second)
 

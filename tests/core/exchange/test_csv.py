@@ -84,9 +84,7 @@ def test_round_trip_into_a_fresh_project_gives_identical_labels(project, tmp_pat
     assert _labels(first) == _labels(second)
 
 
-def test_import_refuses_paths_leaving_the_folder_and_matches_nothing_outside_it(
-    project, tmp_path
-):
+def test_import_refuses_paths_leaving_the_folder_and_matches_nothing_outside_it(project, tmp_path):
     store, card = project
     before = sorted(p.name for p in card.rglob("*"))
     bad = tmp_path / "bad.csv"

@@ -136,7 +136,10 @@ def test_ten_thousand_new_species_are_added_in_one_transaction(tmp_path):
 @pytest.mark.parametrize(
     "text, reason",
     [
-        ('path,species\nCAM_A/IMG_0004.JPG,"Red fox\nCAM_A/IMG_0005.JPG,Lion\n', "unterminated quote"),
+        (
+            'path,species\nCAM_A/IMG_0004.JPG,"Red fox\nCAM_A/IMG_0005.JPG,Lion\n',
+            "unterminated quote",
+        ),
         ("path,species\nCAM_A/IMG_0004.JPG," + "x" * 140_000 + "\n", "longer than 128 KB"),
         ("path,species\nCAM_A/IMG_0004.JPG,R\xe9d fox\n", "not UTF-8"),
     ],

@@ -35,7 +35,12 @@ def animl_card(shared_data, tmp_path):
 def _boxes(data: dict) -> list[tuple]:
     cats = data["detection_categories"]
     return sorted(
-        (img["file"], cats[d["category"]], round(d["conf"], 4), tuple(round(v, 4) for v in d["bbox"]))
+        (
+            img["file"],
+            cats[d["category"]],
+            round(d["conf"], 4),
+            tuple(round(v, 4) for v in d["bbox"]),
+        )
         for img in data["images"]
         for d in img.get("detections") or []
     )
@@ -63,7 +68,9 @@ def test_every_box_of_the_shared_file_comes_back_out_unchanged(shared_data, anim
     assert empty["detections"] == []
 
 
-@pytest.mark.parametrize("prefix", ["/media/ana/CARD_07/", "C:\\Users\\ana\\cards\\", "//nas/traps/"])
+@pytest.mark.parametrize(
+    "prefix", ["/media/ana/CARD_07/", "C:\\Users\\ana\\cards\\", "//nas/traps/"]
+)
 def test_absolute_paths_match_by_their_longest_common_suffix(
     shared_data, animl_card, tmp_path, prefix
 ):
@@ -107,7 +114,9 @@ def test_labels_go_out_as_classifications_and_unreadable_images_as_failures(proj
     assert [(names[c], s) for c, s in fox[0]["classifications"]] == [("Red fox", 1.0)]
     coyote = by_file["CAM_A/IMG_0004.JPG"]["detections"]
     assert [sources[d["source"]] for d in coyote] == ["md.json", "localizer:built-in"]
-    assert all([(names[c], s) for c, s in d["classifications"]] == [("Coyote", 1.0)] for d in coyote)
+    assert all(
+        [(names[c], s) for c, s in d["classifications"]] == [("Coyote", 1.0)] for d in coyote
+    )
     lion = by_file["CAM_B/IMG_0002.JPG"]["detections"]  # no box: one whole-image detection
     assert lion[0]["bbox"] == [0.0, 0.0, 1.0, 1.0]
     assert {names[c] for c, _ in lion[0]["classifications"]} == {"Lion", "Spotted hyena"}
@@ -171,7 +180,9 @@ def test_two_hundred_thousand_boxes_on_one_image_are_capped_at_import(project, t
     seconds = time.perf_counter() - t
     image = store.image_ids_by_path()["CAM_A/IMG_0004.JPG"]
     kept = store.detections([image])[image]
-    assert report.detections == len(kept) == MAX_BOXES and report.boxes_dropped == 200_000 - MAX_BOXES
+    assert (
+        report.detections == len(kept) == MAX_BOXES and report.boxes_dropped == 200_000 - MAX_BOXES
+    )
     assert min(d.conf for d in kept) >= max(b["conf"] for b in boxes) - 0.01
     print(f"200,000 boxes imported (capped at {MAX_BOXES}) in {seconds:.2f} s")
 

@@ -51,13 +51,18 @@ def test_our_timelapse_csv_round_trips_and_reads_in_pandas(project, tmp_path):
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(frame.columns) == COLUMNS and len(frame) == report["rows"] == 14
     fox = frame[(frame.File == "IMG_0000.JPG") & (frame.RelativePath == "CAM_A")].iloc[0]
-    assert (fox.Species, fox.Count, fox.DateTime, fox.Verified) == ("Red fox", "2", "2023-04-02 06:30:00", "true")
+    assert (fox.Species, fox.Count, fox.DateTime, fox.Verified) == (
+        "Red fox",
+        "2",
+        "2023-04-02 06:30:00",
+        "true",
+    )
     with Store(tmp_path / "fresh.sqlite") as fresh:
         scan_to_end(fresh, card)
         back = run_to_end(import_timelapse(fresh, out))
         assert back.images_updated == 7 and not back.unmatched
         ids = store.image_ids_by_path()
-        for path, image in ids.items():
+        for path in ids:
             assert _labels(fresh, path) == _labels(store, path), path
         machine = fresh.labels([ids["CAM_A/IMG_0003.JPG"]])[ids["CAM_A/IMG_0003.JPG"]][0]
         assert (machine.classification_method, machine.probability) == ("machine", 0.97)
