@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("out of memory")
         raise fail("out of memory; close other programs or work on a smaller folder",
                    EXIT_INTERNAL) from None  # fmt: skip
+    except _write_errors() as exc:
+        # The catalog could not be written (disk full, drive gone): the transaction was rolled
+        # back, so nothing of this command is half-kept.
+        log.exception("catalog write failed")
+        raise fail(f"the catalog could not be written ({exc}); nothing of this command was "
+                   "kept — free some space or check the drive, then run it again") from None  # fmt: skip
     except OSError as exc:
         log.exception("operating-system error")
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
@@ -128,6 +134,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
     return (ClockError, OutputError, IncompleteDeployments, CamtrapDPFormatError, CsvFormatError,
             MegaDetectorFormatError, UnsafePath, BadValue, DifferentFolder, StoreError)  # fmt: skip
+
+
+def _write_errors() -> tuple[type[Exception], ...]:
+    """The store's errors for a write that did not happen (OSError itself is handled apart)."""
+    from labeler.core.store import TRANSIENT_WRITE_ERRORS
+
+    return tuple(e for e in TRANSIENT_WRITE_ERRORS if not issubclass(e, OSError))
 
 
 def _dispatch(argv: list[str]) -> int:

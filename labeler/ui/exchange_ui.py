@@ -125,7 +125,7 @@ class DeploymentsDialog(QDialog):
         out, problems = {}, []
         for r, folder in enumerate(self.folders):
             facts = {}
-            for c, (key, title, _kind) in enumerate(EDITABLE, start=3):
+            for c, (key, _title, _kind) in enumerate(EDITABLE, start=3):
                 text = (self.table.item(r, c).text() if self.table.item(r, c) else "").strip()
                 if not text:
                     facts[key] = None
@@ -133,6 +133,6 @@ class DeploymentsDialog(QDialog):
                 try:
                     facts[key] = check_fact(key, text)
                 except BadValue as exc:
-                    problems.append(f"{folder or '.'}: {title}: {exc}")
+                    problems.append(f"{folder or '.'}: {exc}")
             out[folder] = facts
         return out, problems

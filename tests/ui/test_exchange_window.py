@@ -56,7 +56,7 @@ def test_deployments_are_edited_and_saved(qtbot, window):
     dialog.table.item(row, 5).setText("Europe/Brussels")
     dialog.table.item(row, 6).setText("+2")
     values, problems = dialog.values()
-    assert problems == ["A: UTC offset: UTC offset '+2' is not like +02:00 or -05:30"]
+    assert problems == ["A: UTC offset '+2' is not like +02:00 or -05:30"]
     dialog.table.item(row, 6).setText("+02:00")
     values, problems = dialog.values()
     assert not problems and values["A"]["timezone"] == "Europe/Brussels"
@@ -66,7 +66,7 @@ def test_deployments_are_edited_and_saved(qtbot, window):
     )
     assert win.controller.reader.deployments()["A"]["utc_offset"] == "+02:00"
     dialog.table.item(row, 3).setText("north")
-    assert dialog.values()[1] == ["A: Latitude 'north' is not a number"]
+    assert dialog.values()[1] == ["A: latitude 'north' is not a number"]
 
 
 def test_a_file_with_200000_boxes_on_one_image_is_drawn_bounded(qtbot, window, tmp_path):
