@@ -21,6 +21,11 @@ class Classifier(Protocol):
         """Return float32 probabilities (N x labels) and embeddings (N x dim)."""
         ...
 
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Probabilities, embeddings and the attention map (N x h x w; None if the model has
+        no such output)."""
+        ...
+
 
 def cpu_threads() -> int:
     """Threads for math on the CPU: all cores (at least 1)."""
@@ -55,10 +60,17 @@ class OnnxClassifier:
             "cuda (onnxruntime)" if used == "CUDAExecutionProvider" else "cpu (onnxruntime)"
         )
         self._input = self.session.get_inputs()[0].name
+        self.has_attention = len(self.session.get_outputs()) >= 3
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, emb = self.session.run(None, {self._input: np.ascontiguousarray(images, np.uint8)})
-        return probs.astype(np.float32, copy=False), emb.astype(np.float32, copy=False)
+        probs, emb, _attention = self.predict_maps(images)
+        return probs, emb
+
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        out = self.session.run(None, {self._input: np.ascontiguousarray(images, np.uint8)})
+        probs, emb = out[0].astype(np.float32, copy=False), out[1].astype(np.float32, copy=False)
+        attention = out[2].astype(np.float32, copy=False) if len(out) >= 3 else None
+        return probs, emb, attention
 
 
 def torch_device(device: str = "auto") -> str:
@@ -88,10 +100,16 @@ class TorchClassifier:
         self.card = card
         self.source: str | None = None
         self.device = f"{self.dev} (torch)"
+        self.has_attention = True
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs, emb, _attention = self.predict_maps(images)
+        return probs, emb
+
+    def predict_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         torch = self.torch
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(images, np.uint8)).to(self.dev)
-            probs, emb = self.net(x)
-        return probs.float().cpu().numpy(), emb.float().cpu().numpy()
+            probs, emb, attention = self.net(x)
+        return (probs.float().cpu().numpy(), emb.float().cpu().numpy(),
+                attention.float().cpu().numpy())  # fmt: skip

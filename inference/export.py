@@ -14,6 +14,7 @@ from inference.card import ModelCard, load_card, save_card
 from inference.weights import WeightsError
 
 PARITY_ATOL = 1e-4
+OUTPUTS = ("probs", "embeddings", "attention")
 
 
 class ExportError(RuntimeError):
@@ -68,8 +69,8 @@ def export_onnx(net, card: ModelCard, target: str | os.PathLike[str]) -> Path:
                 str(tmp),
                 dynamo=False,
                 input_names=["images"],
-                output_names=["probs", "embeddings"],
-                dynamic_axes={"images": {0: "n"}, "probs": {0: "n"}, "embeddings": {0: "n"}},
+                output_names=list(OUTPUTS),
+                dynamic_axes={"images": {0: "n"}, **{name: {0: "n"} for name in OUTPUTS}},
                 opset_version=17,
             )
         check_parity(net, tmp, card)
@@ -88,7 +89,7 @@ def check_parity(net, onnx_path: str | os.PathLike[str], card: ModelCard) -> flo
 
     batch = parity_batch(card.input_size)
     with torch.inference_mode():
-        ref, _ = net(torch.from_numpy(batch))
+        ref = net(torch.from_numpy(batch))[0]
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     got = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
     diff = float(np.abs(ref.numpy() - got).max())

@@ -25,7 +25,7 @@ def make_tiny_model(folder: Path, labels: list[str] | None = None, seed: int = 0
 
     labels = labels or tiny_labels()
     torch.manual_seed(seed)
-    net = build_headed(TINY_ARCH, len(labels), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).eval()
+    net = build_headed(TINY_ARCH, labels, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).eval()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tiny.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))

@@ -144,7 +144,7 @@ def fine_tune(
 
     from inference.backends import torch_device
     from inference.export import export_onnx
-    from inference.network import ClassifierNet, build_pretrained
+    from inference.network import ClassifierNet, build_pretrained, target_mask
     from inference.weights import PRETRAINED
 
     t0 = time.perf_counter()
@@ -170,8 +170,9 @@ def fine_tune(
     assert base_card is not None
     size = base_card.input_size
     net = ClassifierNet(
-        backbone, base_card.mean, base_card.std, head=nn.Linear(backbone.num_features, len(classes))
-    )
+        backbone, base_card.mean, base_card.std, head=nn.Linear(backbone.num_features, len(classes)),
+        target=target_mask(classes),
+    )  # fmt: skip
     if init_head is not None and set(init_head.classes) <= set(classes):
         # Start from the instant head, folded into raw-embedding space. Features that barely
         # vary would get huge weights from the folding, so their scale is floored first.
@@ -272,7 +273,7 @@ def _validate(net, x: np.ndarray, y: np.ndarray, size: int, dev: str, batch_size
         for start in range(0, len(y), batch_size):
             xb = torch.from_numpy(x[start : start + batch_size]).permute(0, 3, 1, 2)
             xb = _augment(xb, False, size).permute(0, 2, 3, 1).contiguous().to(dev)
-            probs, _ = net(xb)
+            probs = net(xb)[0]
             correct += int((probs.argmax(1).cpu().numpy() == y[start : start + batch_size]).sum())
     _train_mode(net)
     return correct / len(y)

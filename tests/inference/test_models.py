@@ -32,7 +32,7 @@ def test_onnx_and_torch_agree_to_1e4_when_the_real_pretrained_model_is_exported(
     assert check_parity(net, onnx_clf.path, card) <= 1e-4
     batch = parity_batch(card.input_size, n=3, seed=7)
     with torch.inference_mode():
-        ref, emb = net(torch.from_numpy(batch))
+        ref, emb, _attention = net(torch.from_numpy(batch))
     got, got_emb = onnx_clf.predict(batch)
     assert np.abs(ref.numpy() - got).max() <= 1e-4
     assert got_emb.shape == (3, card.embedding_dim)
