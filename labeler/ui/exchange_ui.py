@@ -24,6 +24,7 @@ EXPORTS = {
     "camtrapdp": ("Camtrap DP package…", None, "camtrap-dp"),
     "megadetector": ("MegaDetector JSON (for Timelapse)…", "JSON (*.json)", "megadetector.json"),
     "coco": ("COCO Camera Traps JSON…", "JSON (*.json)", "coco-camera-traps.json"),
+    "timelapse": ("Timelapse CSV…", "CSV (*.csv)", "timelapse.csv"),
 }
 EDITABLE = [
     ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("timezone", "Time zone", str),
@@ -57,18 +58,24 @@ class ExchangeController(QObject):
 
     def import_file(self, kind: str, source: str) -> None:
         """Import labels (csv) or detections (megadetector) through the writer."""
+        from labeler.core.exchange.camtrapdp_in import import_camtrapdp
         from labeler.core.exchange.csv_io import import_csv
         from labeler.core.exchange.megadetector import import_megadetector
+        from labeler.core.exchange.timelapse import import_timelapse
 
         session = self.project.session
 
         def fn(store, path):
             if kind == "csv":
                 return run_to_end(import_csv(store, path, session=session))
+            if kind == "timelapse":
+                return run_to_end(import_timelapse(store, path, session=session))
+            if kind == "camtrapdp":
+                return run_to_end(import_camtrapdp(store, path, session=session))
             return run_to_end(import_megadetector(store, path))
 
         def done(report) -> None:
-            if kind == "csv" and report.action_id is not None:
+            if kind != "megadetector" and report.action_id is not None:
                 self.project.label_committed.emit("import", report.images_updated)
             self.project.reload_snapshot()
             self.finished.emit(f"import-{kind}", report.to_json())
