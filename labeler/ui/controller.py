@@ -22,6 +22,7 @@ from labeler.core.ingest import commit_batch, finalize_scan
 from labeler.core.labeling import LabelSession
 from labeler.core.learning import write_head_predictions
 from labeler.core.predict_job import register
+from labeler.core.identity import DifferentFolder, check_folder
 from labeler.core.project import cache_dir, resolve_db_path
 from labeler.core.scan import ScanBatch, ScanProgress
 from labeler.core.species import ensure_default_species, new_species_key, project_labels
@@ -301,6 +302,14 @@ class ProjectController(QObject):
         """Scan the folder (incremental), then predict."""
         if "scan" in self._jobs or self.root is None:
             return
+        try:
+            moved = check_folder(self.reader, self.root) if self.reader is not None else None
+        except DifferentFolder as exc:
+            # Scanning another card into this catalog would mark all of its files missing.
+            self.error.emit(str(exc))
+            return
+        if moved:
+            self.error.emit(moved)
         self._scan_started = time.perf_counter()
         self.submit(lambda store: store.begin_scan(), on_done=self._scan_begun)
 

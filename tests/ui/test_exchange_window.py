@@ -140,3 +140,17 @@ def test_a_missing_folder_is_located_and_relinked_with_its_labels(
         next(b for b in box.buttons() if b.text() == "Locate…").click()
     assert win.controller.root == str(moved)
     assert win.controller.counts()["labeled"] == 1
+
+
+def test_another_folder_opened_on_this_catalog_is_not_scanned_into_it(qtbot, window, tmp_path):
+    from tests.gen import build_burst_tree
+
+    win = window
+    db = win.controller.db_path
+    other = tmp_path / "other-card"
+    build_burst_tree(other, 4, cameras=1)
+    with qtbot.waitSignal(
+        win.controller.error, timeout=30000, check_params_cb=lambda m: "belongs to" in m
+    ):
+        win.open_folder(str(other), db)
+    assert win.controller.reader.catalog_counts()["missing"] == 0
