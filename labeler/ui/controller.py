@@ -18,11 +18,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from inference.builtin import pretrained_card
 from inference.weights import DEFAULT_PRETRAINED, PRETRAINED
 from labeler.core.catalog_view import CatalogSnapshot, FilterSpec, select_rows
+from labeler.core.identity import DifferentFolder, check_folder
 from labeler.core.ingest import commit_batch, finalize_scan
 from labeler.core.labeling import LabelSession
 from labeler.core.learning import write_head_predictions
 from labeler.core.predict_job import register
-from labeler.core.identity import DifferentFolder, check_folder
 from labeler.core.project import cache_dir, resolve_db_path
 from labeler.core.scan import ScanBatch, ScanProgress
 from labeler.core.species import ensure_default_species, new_species_key, project_labels
