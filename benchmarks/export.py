@@ -56,7 +56,7 @@ def main() -> None:
             results = {}
             for name, gen in (
                 ("csv", export_csv(store, tmp / "labels.csv")),
-                ("camtrapdp", export_camtrapdp(store, tmp / "package")),
+                ("camtrapdp", export_camtrapdp(store, tmp / "package", allow_incomplete=True)),
                 ("coco", export_coco(store, tmp / "coco.json")),
                 (
                     "megadetector",

@@ -140,6 +140,7 @@ def export_camtrapdp(
     rows = store.export_rows()
     media_rows, obs_rows = [], []
     times: dict[int, dt.datetime] = {}
+    stamps: dict[int, str] = {}
     span: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     untimed: dict[str, int] = {}
     taxa: dict[str, dict] = {}
@@ -157,9 +158,10 @@ def export_camtrapdp(
             times[iid] = local
             lo, hi = span.get(folder, (local, local))
             span[folder] = (min(lo, local), max(hi, local))
-            media_rows.append([f"m{iid}", dep_ids[folder], "", stamp(local, zones[folder]), path, "false",
+            stamps[iid] = stamp(local, zones[folder])
+            media_rows.append([f"m{iid}", dep_ids[folder], "", stamps[iid], path, "false",
                                path.rpartition("/")[2], MEDIATYPES.get(fmt or "", "image/jpeg"), "", "", ""])  # fmt: skip
-        ts = stamp(times[iid], zones[folder])
+        ts = stamps[iid]
         event = f"e{seq}" if seq is not None else ""
         row = dict.fromkeys(OBSERVATION_COLUMNS, "")
         row.update({"deploymentID": dep_ids[folder], "mediaID": f"m{iid}", "eventID": event, "eventStart": ts,

@@ -31,20 +31,26 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_ROWS = 20000
 
 
+_FORMULA_FIRST = frozenset("=+-@\t\r'")
+
+
 def cell(value: object) -> object:
     """A spreadsheet-safe cell: numbers as they are, text prefixed with ' when a spreadsheet
     would read it as a formula (or when it starts with ' itself, so that the prefix is always
     reversible), NUL as U+2400."""
+    kind = type(value)
+    if kind is str:
+        # The common case first: exports call this for every cell of every row.
+        if "\x00" in value:
+            value = value.replace("\x00", NUL_SYMBOL)
+        return "'" + value if value and value[0] in _FORMULA_FIRST else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return value
-    text = str(value).replace("\x00", NUL_SYMBOL)
-    if text.startswith(FORMULA_START) or text.startswith("'"):
-        return "'" + text
-    return text
+    return cell(str(value))
 
 
 def uncell(text: str) -> str:

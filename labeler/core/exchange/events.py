@@ -9,6 +9,7 @@ classification human; otherwise it is the machine's, with its highest probabilit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 
@@ -18,8 +19,12 @@ from labeler.core.timezones import stamp
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def utc_stamp(text: str | None) -> str:
-    """A stored decision time as ``YYYY-MM-DDTHH:MM:SSZ``, or "" when it is not a time."""
+    """A stored decision time as ``YYYY-MM-DDTHH:MM:SSZ``, or "" when it is not a time.
+
+    Cached: a bulk action gives thousands of decisions the same time.
+    """
     try:
         value = parse_timestamp(text)
     except BadValue:
