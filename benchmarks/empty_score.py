@@ -28,11 +28,14 @@ from inference.metrics import roc_auc  # noqa: E402
 from inference.models import load_classifier  # noqa: E402
 from labeler.core.ingest import scan_to_end  # noqa: E402
 from labeler.core.predict_job import run_predict  # noqa: E402
+from labeler.core.regions import plan_regions, region_scores  # noqa: E402
 from labeler.core.store import Store  # noqa: E402
 from tests.conftest import shared_data_dir  # noqa: E402
 
 
-def features(store: Store, model_id: int) -> dict[int, tuple[float, float]]:
+def features(
+    store: Store, model_id: int, regions: dict[int, float]
+) -> dict[int, tuple[float, float, float]]:
     groups: dict[object, list] = defaultdict(list)
     for image_id, seq, thumb, blank in store.empty_inputs(model_id):
         groups[seq if seq is not None else ("single", image_id)].append((image_id, thumb, blank))
@@ -40,7 +43,7 @@ def features(store: Store, model_id: int) -> dict[int, tuple[float, float]]:
     for g in groups.values():
         motion = burst_motion([x[1] for x in g]) if len(g) > 1 else [math.nan]
         for (image_id, _t, blank), m in zip(g, motion, strict=True):
-            out[image_id] = (blank, m)
+            out[image_id] = (blank, m, regions.get(image_id, 0.0))
     return out
 
 
@@ -54,9 +57,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> np.ndarray:
     return w
 
 
-def design(blank: np.ndarray, motion: np.ndarray, burst: bool) -> np.ndarray:
+def design(blank: np.ndarray, motion: np.ndarray, burst: bool, region=None) -> np.ndarray:
     lg = np.array([logit(b) for b in blank])
     cols = [lg, motion, np.ones(len(lg))] if burst else [lg, np.ones(len(lg))]
+    if region is not None:
+        cols.append(region)
     return np.stack(cols, 1)
 
 
@@ -64,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path)
     ap.add_argument("--model", default="lite0")
+    ap.add_argument("--regions", default="builtin", help="region source: builtin, none, ...")
     args = ap.parse_args()
     data = args.data or shared_data_dir()
     if data is None:
@@ -71,27 +77,32 @@ def main() -> None:
     labels = {r["path"]: r for r in load_labels(data) if r["taxa"] is not None}
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "c.sqlite") as store:
         scan_to_end(store, data)
-        gen = run_predict(store, str(data), load_classifier(args.model))
+        plan = plan_regions(store, args.regions)
+        gen = run_predict(store, str(data), load_classifier(args.model), regions=plan)
         for _ in gen:
             pass
         model_id = store.active_model()["id"]
-        feats = features(store, model_id)
+        feats = features(store, model_id, region_scores(store, plan))
         paths = dict(store.query("SELECT id, path FROM images"))
         shipped = {r[0]: r[1] for r in store.query(
             "SELECT image_id, empty_score FROM image_predictions WHERE model_id=?", (model_id,))}  # fmt: skip
     rows = []
-    for image_id, (blank, motion) in feats.items():
+    for image_id, (blank, motion, region) in feats.items():
         r = labels.get(paths[image_id])
         if r is not None:
-            rows.append((blank, motion, r["taxa"] == {"blank"}, r["source_set"], shipped[image_id]))
+            rows.append((blank, motion, r["taxa"] == {"blank"}, r["source_set"], shipped[image_id],
+                         region))  # fmt: skip
     blank = np.array([r[0] for r in rows])
     motion = np.array([r[1] for r in rows])
     y = np.array([r[2] for r in rows])
     src = np.array([r[3] for r in rows])
     score = np.array([r[4] for r in rows])
+    region = np.array([r[5] for r in rows])
     in_burst = ~np.isnan(motion)
-    # Leave one source collection out: refit on the others, score the one left out.
+    # Leave one source collection out: refit on the others, score the one left out; with and
+    # without the region score.
     held = np.empty(len(rows))
+    held_plain = np.empty(len(rows))
     for s in sorted(set(src)):
         test = src == s
         for burst in (False, True):
@@ -99,9 +110,23 @@ def main() -> None:
             train = ~test & part
             if not (test & part).any():
                 continue
-            w = fit_logistic(design(blank[train], motion[train], burst), y[train].astype(float))
-            z = design(blank[test & part], motion[test & part], burst) @ w
-            held[test & part] = 1 / (1 + np.exp(-z))
+            for out, reg in ((held, region), (held_plain, None)):
+                w = fit_logistic(design(blank[train], motion[train], burst, None if reg is None else reg[train]),
+                                 y[train].astype(float))  # fmt: skip
+                z = design(blank[test & part], motion[test & part], burst,
+                           None if reg is None else reg[test & part]) @ w  # fmt: skip
+                out[test & part] = 1 / (1 + np.exp(-z))
+    # The weights to ship: fitted on every image (printed; in-sample, so the held-out AUC above
+    # is the honest figure).
+    fitted = {}
+    for burst in (False, True):
+        part = in_burst == burst
+        w = fit_logistic(
+            design(blank[part], motion[part], burst, region[part]), y[part].astype(float)
+        )
+        a, c, d = w[0], w[-2], w[-1]
+        b = w[1] if burst else 0.0
+        fitted["in_burst" if burst else "single_frame"] = [round(float(v), 3) for v in (a, b, c, d)]
     result = {
         "images": len(rows),
         "empties": int(y.sum()),
@@ -115,9 +140,13 @@ def main() -> None:
         "accuracy_shipped_in_bursts": round(
             float(((score[in_burst] > 0.5) == y[in_burst]).mean()), 4
         ),
+        "auc_region_score": round(roc_auc(y, -region), 4),
         "auc_held_out": round(roc_auc(y, held), 4),
+        "auc_held_out_without_region": round(roc_auc(y, held_plain), 4),
         "accuracy_held_out_at_0.5": round(float(((held > 0.5) == y).mean()), 4),
         "check_combine": round(combine(0.5, math.nan), 4),
+        "regions": args.regions,
+        "fitted_weights_abcd": fitted,
     }
     for k, v in result.items():
         print(f"{k:32} {v}")

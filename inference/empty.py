@@ -1,4 +1,5 @@
-"""The empty-frame score before any training: the burst's background plus the model's scene mass.
+"""The empty-frame score before any training: the burst's background, the model's scene mass and
+the animal regions found.
 
 A frame that does not differ from the other frames of its burst is likely blank; a model that
 puts its mass on scenes, plants and objects rather than animals says the same. The learned head
@@ -15,9 +16,15 @@ from typing import Protocol
 import numpy as np
 
 # Logistic weights fitted on the shared labeled images (benchmarks/empty_score.py prints the
-# fit, its AUC and a cross-validated check). z = a * logit(blank probability) + b * motion + c.
-SINGLE_FRAME = (1.0, 0.0, 1.9)
-IN_BURST = (0.9, -22.0, 2.2)
+# fit, its AUC and a held-out check). z = a * logit(blank probability) + b * motion + c
+# + d * region score, where the region score is the best animal region's score (0 when the
+# region source found nothing); without a region source d = 0 and the first pair applies.
+SINGLE_FRAME = (1.0, 0.0, 1.9, 0.0)
+IN_BURST = (0.9, -22.0, 2.2, 0.0)
+# In bursts the region score adds nothing to the burst motion it is made from (its fitted
+# weight comes out with the wrong sign), so bursts keep their motion-only weights.
+SINGLE_FRAME_REGION = (1.191, 0.0, 2.714, -5.274)
+IN_BURST_REGION = IN_BURST
 MOTION_PERCENTILE = 99
 
 
@@ -25,9 +32,13 @@ class EmptyScorer(Protocol):
     """Anything that gives each frame of a burst a probability of being empty."""
 
     def scores(
-        self, thumbs: Sequence[np.ndarray | None], blank_probs: Sequence[float | None]
+        self,
+        thumbs: Sequence[np.ndarray | None],
+        blank_probs: Sequence[float | None],
+        region_scores: Sequence[float | None] | None = None,
     ) -> list[float]:
-        """One score in [0, 1] per frame, in the order given."""
+        """One score in [0, 1] per frame, in the order given (``region_scores``: each frame's
+        best animal-region score, None where no region source looked at it)."""
         ...
 
 
@@ -57,12 +68,19 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def combine(blank_prob: float | None, motion: float) -> float:
-    """Probability that a frame is empty, from the model's blank mass and the burst motion."""
-    a, b, c = SINGLE_FRAME if math.isnan(motion) else IN_BURST
+def combine(blank_prob: float | None, motion: float, region: float | None = None) -> float:
+    """Probability that a frame is empty, from the model's blank mass, the burst motion and the
+    best animal region's score."""
+    single = math.isnan(motion)
+    if region is None:
+        a, b, c, d = SINGLE_FRAME if single else IN_BURST
+    else:
+        a, b, c, d = SINGLE_FRAME_REGION if single else IN_BURST_REGION
     z = a * logit(0.5 if blank_prob is None else blank_prob) + c
-    if not math.isnan(motion):
+    if not single:
         z += b * motion
+    if region is not None:
+        z += d * region
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -70,10 +88,14 @@ class BurstAndSceneScorer:
     """Default scorer: the logistic mix of burst motion and the model's blank mass."""
 
     def scores(
-        self, thumbs: Sequence[np.ndarray | None], blank_probs: Sequence[float | None]
+        self,
+        thumbs: Sequence[np.ndarray | None],
+        blank_probs: Sequence[float | None],
+        region_scores: Sequence[float | None] | None = None,
     ) -> list[float]:
         if any(t is None for t in thumbs):
             motion = [math.nan] * len(thumbs)
         else:
             motion = burst_motion(thumbs)  # type: ignore[arg-type]
-        return [combine(p, m) for p, m in zip(blank_probs, motion, strict=True)]
+        regions = region_scores if region_scores is not None else [None] * len(thumbs)
+        return [combine(p, m, r) for p, m, r in zip(blank_probs, motion, regions, strict=True)]

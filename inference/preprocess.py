@@ -75,7 +75,7 @@ class Frame:
         )
 
 
-def _decode(path: str | os.PathLike[str], draft: int) -> Image.Image:
+def open_oriented(path: str | os.PathLike[str], draft: int) -> Image.Image:
     """Open, decode (JPEGs at reduced scale, at least ``draft`` px a side) and orient a frame."""
     with Image.open(path) as im:
         if im.format == "JPEG":
@@ -87,7 +87,7 @@ def _decode(path: str | os.PathLike[str], draft: int) -> Image.Image:
         return im
 
 
-def _errors(exc: Exception) -> ImageLoadError:
+def load_error(exc: Exception) -> ImageLoadError:
     if isinstance(exc, OSError) and exc.errno in _UNAVAILABLE:
         return MediaUnavailableError(f"cannot be read now: {exc.strerror or exc}")
     if isinstance(exc, Image.DecompressionBombError):
@@ -108,9 +108,9 @@ def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG
     JPEGs decode at reduced scale (libjpeg's DCT scaling) at just the resolution the crops need.
     Raises ImageLoadError with the reason.
     """
-    _check_regular(path)
+    check_regular_file(path)
     try:
-        im = _decode(path, mid_long * 3 // 4)
+        im = open_oriented(path, mid_long * 3 // 4)
         w, h = im.size
         if max(w, h) > mid_long:
             scale = mid_long / max(w, h)
@@ -126,7 +126,7 @@ def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
 
 
 def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +135,10 @@ def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.nd
 
     Raises ImageLoadError with the reason.
     """
-    _check_regular(path)
+    check_regular_file(path)
     try:
         # Asking for 3/4 of the side lets libjpeg use its 1/8 scale on 4:3 frames.
-        im = _decode(path, size * 3 // 4)
+        im = open_oriented(path, size * 3 // 4)
         rgb = np.asarray(
             im.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8
         )
@@ -149,10 +149,10 @@ def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.nd
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
 
 
-def _check_regular(path: str | os.PathLike[str]) -> None:
+def check_regular_file(path: str | os.PathLike[str]) -> None:
     """Refuse anything that is not a regular file (a FIFO would block the reader for ever)."""
     try:
         mode = os.stat(path).st_mode
@@ -166,6 +166,6 @@ def _check_regular(path: str | os.PathLike[str]) -> None:
             raise MediaUnavailableError(f"cannot be read now: {folder} is not there") from exc
         raise ImageLoadError("the file no longer exists") from exc
     except OSError as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
     if not stat.S_ISREG(mode):
         raise ImageLoadError("not a regular file")

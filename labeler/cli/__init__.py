@@ -17,7 +17,8 @@ from labeler.cli.common import VERBS, Parser, add_verbosity, fail
 from labeler.core.applog import get_logger, log_path, setup_logging
 from labeler.core.runtime import relax_gc
 
-VERB_MODULES = ("scan", "predict", "learn", "exchange", "maintenance", "species", "clock", "relink")
+VERB_MODULES = ("scan", "predict", "detect", "learn", "exchange", "maintenance", "species", "clock",
+                "relink")  # fmt: skip
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141

@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=ranged(int, 1, MAX_BATCH, what="--batch"), default=32,
                    help=f"images per model call, 1 to {MAX_BATCH} (default 32)")  # fmt: skip
     p.add_argument("--bursts", action="store_true", help="average suggestions over each burst")
+    p.add_argument(
+        "--regions", default="auto",
+        help="where the animal crops come from: auto (imported or detector boxes when they cover "
+        "the folder, else the built-in localizer), builtin, none (whole frame only), or the name "
+        "of an imported results file or detector run",
+    )  # fmt: skip
     p.add_argument("--out", type=output_file,
                    help="write predictions.csv: one row per image and rank")  # fmt: skip
 
@@ -53,11 +59,14 @@ def open_model(name: str, args: argparse.Namespace, *, backend: str = "onnx", de
     return load()
 
 
-def predict_with_progress(store, folder, clf, args: argparse.Namespace, batch_size: int = 32):
+def predict_with_progress(
+    store, folder, clf, args: argparse.Namespace, batch_size: int = 32, regions=None
+):
     """Run one model over the unpredicted images with a progress bar; returns its report."""
     from labeler.core.predict_job import run_predict
 
-    gen = run_predict(store, str(folder), clf, batch_size=batch_size)
+    extra = {} if regions is None else {"regions": regions}
+    gen = run_predict(store, str(folder), clf, batch_size=batch_size, **extra)
     return drive(gen, args, f"predict ({clf.card.name})", "images")
 
 
@@ -65,6 +74,7 @@ def predict_with_progress(store, folder, clf, args: argparse.Namespace, batch_si
 def cmd_predict(args: argparse.Namespace) -> int:
     """Run the models over the folder and report figures (and optionally a CSV)."""
     from labeler.cli.scan import scan_with_progress
+    from labeler.core.regions import RegionSourceError, plan_regions
 
     models = args.model or ["lite0"]
     with open_store(args) as store:
@@ -77,8 +87,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         reports, model_ids = [], []
         for name in models:
             clf = open_model(name, args, backend=args.backend, device=args.device)
-            reports.append(predict_with_progress(store, args.folder, clf, args, args.batch))
-            model_ids.append(store.model_id(clf.card.version))
+            try:
+                plan = plan_regions(store, args.regions)
+            except RegionSourceError as exc:
+                raise fail(str(exc)) from None
+            reports.append(predict_with_progress(store, args.folder, clf, args, args.batch, plan))
+            model_ids.append(store.model_id(reports[-1].model_version))
         if args.out:
             rows = write_csv(store, model_ids, args.out, bursts=args.bursts)
         failures = store.prediction_failures(model_ids[0])
@@ -92,6 +106,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "images_per_second": main.images_per_second,
         "device": main.device,
         "model_version": "+".join(r.model_version for r in reports),
+        "regions": main.regions,
+        "cropped": main.cropped,
+        "unavailable": main.unavailable,
+        "paused": main.paused,
         "failures": [{"path": p, "reason": why} for p, why in failures],
     }
     if args.out:
@@ -99,14 +117,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
     lines = [
         f"{main.images} images: {main.predicted} predicted now, {main.already_done} already done, "
         f"{main.failed} failed; {main.seconds:.1f} s ({main.images_per_second} images/s) on {main.device}",
-        f"model {data['model_version']}",
+        f"model {data['model_version']}; regions: {main.regions} ({main.cropped} images cropped)",
     ]
+    if main.paused:
+        lines.append(
+            f"stopped early: {main.paused}; {main.unavailable} images left for the next run"
+        )
     lines += [f"failed: {p}: {why}" for p, why in failures[:20]]
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more failures")
     if args.out:
         lines.append(f"wrote {rows} rows to {args.out}")
     emit(args, data, "\n".join(lines))
+    if main.paused:
+        raise fail(f"predicting stopped early: {main.paused}; {main.unavailable} images are left "
+                   "for the next run", 3)  # fmt: skip
     if main.predicted == 0 and main.already_done == 0 and main.failed:
         raise fail(f"no image could be predicted ({main.failed} failed; see the list above)")
     return 0

@@ -13,9 +13,23 @@ from inference.aggregate import burst_average, ensemble, topk
 from inference.backends import Classifier
 from inference.card import ModelCard
 from inference.empty import BurstAndSceneScorer, EmptyScorer
-from inference.pipeline import PredictedBatch, PredictItem, PredictProgress, predict_batches
+from inference.pipeline import (
+    BUILTIN,
+    PredictedBatch,
+    PredictItem,
+    PredictProgress,
+    predict_batches,
+)
 from inference.taxonomy import BLANK
 from labeler.core.generators import relay
+from labeler.core.regions import (
+    AUTO,
+    BUILTIN_SOURCE,
+    RegionPlan,
+    plan_regions,
+    region_scores,
+    store_builtin_regions,
+)
 from labeler.core.species import ensure_default_species, project_labels
 from labeler.core.store import PredictionRow, Store
 
@@ -24,7 +38,12 @@ TOP_K = 5
 
 @dataclass
 class PredictReport:
-    """Figures of a prediction run (the ``--json`` object of ``labeler predict``)."""
+    """Figures of a prediction run (the ``--json`` object of ``labeler predict``).
+
+    ``regions`` names where the animal regions came from; ``cropped`` counts the images whose
+    outputs include a crop around their animal. ``paused`` says why a run stopped early (the
+    card went away): ``unavailable`` images were left to be predicted by the next run.
+    """
 
     images: int
     predicted: int
@@ -35,21 +54,38 @@ class PredictReport:
     device: str
     model_version: str
     cancelled: bool
+    regions: str = "whole"
+    cropped: int = 0
+    unavailable: int = 0
+    paused: str | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-ready dict."""
         return asdict(self)
 
 
-def register(store: Store, card: ModelCard, path: str | None = None) -> int:
-    """Model id of a card in this project (registered on first use)."""
-    return store.register_model(card.version, card.name, card.kind, card.to_json(), path)
+def register(
+    store: Store, card: ModelCard, path: str | None = None, plan: RegionPlan | None = None
+) -> int:
+    """Model id of a card with its region source in this project (registered on first use).
+
+    Predictions made on crops from different region sources are different models: their
+    versions differ (``<card version>@<region tag>``), so their embeddings are never mixed.
+    """
+    if plan is None:
+        return store.register_model(card.version, card.name, card.kind, card.to_json(), path)
+    data = card.to_json()
+    data["version"] = f"{card.version}@{plan.tag}"
+    data["backbone_version"] = card.version
+    data["regions"] = {"mode": plan.mode, "tag": plan.tag, "source": plan.source}
+    return store.register_model(data["version"], card.name, card.kind, data, path)
 
 
 def plan(store: Store, root: str, model_id: int) -> list[PredictItem]:
-    """Images of the project this model has not predicted yet, in burst order."""
+    """Images of the project this model has not predicted yet, in burst order, each with its
+    camera folder."""
     return [
-        PredictItem(image_id, os.path.join(root, *rel.split("/")))
+        PredictItem(image_id, os.path.join(root, *rel.split("/")), rel.rpartition("/")[0])
         for image_id, rel in store.unpredicted_images(model_id)
     ]
 
@@ -66,6 +102,7 @@ def rows_for(batch: PredictedBatch, card: ModelCard, labels: Sequence[str]) -> l
             embedding=batch.embeddings[i],
             thumb=batch.thumbs[i],
             blank_prob=None if blank is None else float(batch.probs[i, blank]),
+            cropped=batch.cropped[i] if batch.cropped else None,
         )
         for i, key in enumerate(batch.keys)
     ]
@@ -74,17 +111,23 @@ def rows_for(batch: PredictedBatch, card: ModelCard, labels: Sequence[str]) -> l
 
 
 def empty_scores(
-    store: Store, model_id: int, scorer: EmptyScorer | None = None
+    store: Store,
+    model_id: int,
+    scorer: EmptyScorer | None = None,
+    regions: dict[int, float] | None = None,
 ) -> dict[int, float]:
-    """Empty-frame score of every predicted image, burst by burst."""
+    """Empty-frame score of every predicted image, burst by burst; ``regions`` holds each
+    image's best animal-region score where a region source looked at it."""
     scorer = scorer or BurstAndSceneScorer()
+    regions = regions or {}
     out: dict[int, float] = {}
     group: list[tuple[int, np.ndarray | None, float | None]] = []
     current: object = object()
 
     def flush() -> None:
         if group:
-            scores = scorer.scores([g[1] for g in group], [g[2] for g in group])
+            scores = scorer.scores([g[1] for g in group], [g[2] for g in group],
+                                   [regions.get(g[0]) for g in group])  # fmt: skip
             out.update({g[0]: s for g, s in zip(group, scores, strict=True)})
             group.clear()
 
@@ -106,38 +149,57 @@ def run_predict(
     *,
     batch_size: int = 32,
     should_stop: Callable[[], bool] = lambda: False,
+    regions: str | RegionPlan = AUTO,
 ) -> Generator[PredictProgress, None, PredictReport]:
-    """Predict every unpredicted image of ``store`` with ``classifier``, committing in batches."""
+    """Predict every unpredicted image of ``store`` with ``classifier``, committing in batches.
+
+    ``regions`` chooses where the animal crops come from (see :func:`plan_regions`). When the
+    card goes away the run stops; the images not reached stay unpredicted for the next run.
+    """
     ensure_default_species(store)
     card = classifier.card
-    model_id = register(store, card, getattr(classifier, "source", None))
+    region_plan = regions if isinstance(regions, RegionPlan) else plan_regions(store, regions)
+    if region_plan.mode == BUILTIN:
+        store.register_region_source(BUILTIN_SOURCE, BUILTIN, {"version": BUILTIN_SOURCE})
+    model_id = register(store, card, getattr(classifier, "source", None), region_plan)
+    version = store.model_version(model_id) or card.version
     labels = project_labels(store)
     items = plan(store, root, model_id)
     already = store.prediction_counts(model_id)
     t0 = time.perf_counter()
-    gen = predict_batches(items, classifier, batch_size=batch_size, should_stop=should_stop)
+    gen = predict_batches(items, classifier, batch_size=batch_size, should_stop=should_stop,
+                          regions=region_plan.mode, boxes=region_plan.boxes)  # fmt: skip
 
     def handle(event):
         if isinstance(event, PredictedBatch):
             store.write_predictions(model_id, rows_for(event, card, labels))
+            if region_plan.mode == BUILTIN and event.keys:
+                store_builtin_regions(store, dict(zip(event.keys, event.regions, strict=True)))
             return None
         return event
 
     summary = yield from relay(gen, handle)
-    store.set_empty_scores(model_id, empty_scores(store, model_id))
+    store.set_empty_scores(
+        model_id, empty_scores(store, model_id, regions=region_scores(store, region_plan))
+    )
     if store.active_model() is None or store.active_model()["id"] != model_id:
         store.set_active_model(model_id)
     seconds = time.perf_counter() - t0
+    done = summary.predicted + summary.failed
     return PredictReport(
         images=len(items) + already["predicted"] + already["failed"],
         predicted=summary.predicted,
         failed=summary.failed,
         already_done=already["predicted"] + already["failed"],
         seconds=round(seconds, 3),
-        images_per_second=round(len(items) / seconds, 1) if seconds > 0 and items else 0.0,
+        images_per_second=round(done / seconds, 1) if seconds > 0 and done else 0.0,
         device=summary.device,
-        model_version=card.version,
+        model_version=version,
         cancelled=summary.cancelled,
+        regions=region_plan.describe(),
+        cropped=summary.cropped,
+        unavailable=summary.unavailable,
+        paused=summary.paused,
     )
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from labeler.core.store.base import StoreBase
+from labeler.core.store.base import StoreBase, utcnow
 
 DEPLOYMENT_FIELDS = (
     "location_id", "location_name", "latitude", "longitude", "coordinate_uncertainty",
@@ -207,6 +207,50 @@ class ExchangeMixin(StoreBase):
                 "SELECT m.image_id, (SELECT max(conf) FROM detections d WHERE d.image_id=m.image_id) "
                 "FROM md_images m WHERE m.failure IS NULL GROUP BY m.image_id"
             )
+        }
+
+    # -- animal regions ----------------------------------------------------------------------
+    def register_region_source(self, source: str, kind: str, info: dict | None = None) -> None:
+        """Record where a set of regions came from (``builtin``, ``detector`` or ``imported``)."""
+        with self.write() as c:
+            c.execute(
+                "INSERT INTO region_sources (source, kind, created, info) VALUES (?,?,?,?) "
+                "ON CONFLICT(source) DO UPDATE SET kind=excluded.kind, info=excluded.info",
+                (source, kind, utcnow(), json.dumps(info or {})),
+            )
+
+    def region_sources(self) -> list[dict]:
+        """Every source of regions with its kind and how many images it looked at, newest
+        first. Results files imported before sources were recorded count as ``imported``."""
+        known = {
+            r[0]: (r[1], r[2], json.loads(r[3] or "{}"))
+            for r in self.query("SELECT source, kind, created, info FROM region_sources")
+        }
+        out = []
+        for source, n, failed in self.query(
+            "SELECT source, count(*), sum(failure IS NOT NULL) FROM md_images GROUP BY source"
+        ):
+            kind, created, info = known.get(source, ("imported", "", {}))
+            out.append({"source": source, "kind": kind, "created": created, "info": info,
+                        "images": n, "failed": failed or 0})  # fmt: skip
+        return sorted(out, key=lambda d: d["created"], reverse=True)
+
+    def undetected_images(self, source: str) -> list[tuple[int, str]]:
+        """Usable images a region source has not looked at yet (id, path), in burst order."""
+        return [
+            (r[0], r[1])
+            for r in self.query(
+                "SELECT id, path FROM images WHERE status='ok' AND missing=0 AND id NOT IN "
+                "(SELECT image_id FROM md_images WHERE source=?) "
+                "ORDER BY folder, sequence_id IS NULL, sequence_id, frame, path",
+                (source,),
+            )
+        ]
+
+    def region_image_ids(self, source: str) -> set[int]:
+        """Images a region source looked at (with or without finding anything)."""
+        return {
+            r[0] for r in self.query("SELECT image_id FROM md_images WHERE source=?", (source,))
         }
 
     def detector_sources(self) -> list[str]:

@@ -216,7 +216,19 @@ CREATE INDEX detections_image ON detections(image_id)
 
 
 @MIGRATIONS()
-def m004_xch_time_zones_and_clock_corrections(db: Database) -> None:
+def m004_regions(db: Database) -> None:
+    # Written to be re-run safely: a process killed half-way through leaves no half state
+    # that the next open would trip over.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS region_sources (source TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "created TEXT NOT NULL, info TEXT)"
+    )
+    if "cropped" not in db["image_predictions"].columns_dict:
+        db.execute("ALTER TABLE image_predictions ADD COLUMN cropped INTEGER")
+
+
+@MIGRATIONS()
+def m005_xch_time_zones_and_clock_corrections(db: Database) -> None:
     # Each statement commits on its own: written so that a run cut short can run again.
     if "timezone" not in {c.name for c in db["deployments"].columns}:
         db.execute("ALTER TABLE deployments ADD COLUMN timezone TEXT")

@@ -22,6 +22,7 @@ class PredictionRow:
     thumb: np.ndarray | None = None
     blank_prob: float | None = None
     error: str | None = None
+    cropped: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ class PredictionsMixin(StoreBase):
             c.executemany("DELETE FROM predictions WHERE image_id=? AND model_id=?", ids)
             c.executemany(
                 "INSERT OR REPLACE INTO image_predictions (image_id, model_id, empty_score, probs, "
-                "error, created, thumb, blank_prob) VALUES (?,?,?,?,?,?,?,?)",
+                "error, created, thumb, blank_prob, cropped) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         r.image_id,
@@ -158,6 +159,7 @@ class PredictionsMixin(StoreBase):
                         now,
                         None if r.thumb is None else np.asarray(r.thumb, np.uint8).tobytes(),
                         r.blank_prob,
+                        None if r.cropped is None else int(r.cropped),
                     )
                     for r in rows
                 ],
