@@ -29,8 +29,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     """Run the detector over the folder; its boxes become the regions later predictions crop."""
     from inference.detector import Detector
     from inference.weights import WeightsError
-    from labeler.core.detect_job import run_detect
     from labeler.cli.scan import scan_with_progress
+    from labeler.core.detect_job import run_detect
 
     if not 0.0 <= args.min_conf <= 1.0:
         raise SystemExit(f"labeler: --min-conf must be between 0 and 1, not {args.min_conf}")
