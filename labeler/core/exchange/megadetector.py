@@ -211,12 +211,11 @@ def import_megadetector(
     if results and not dry_run:
         store.backup(reason="before-import")
         store.write_detections(report.source, results)
-        sources = store.get_meta("detector_sources", {}) or {}
-        sources[report.source] = {
+        metadata = info.get("detector_metadata")
+        store.register_region_source(report.source, "imported", {
             "detector": report.detector, "format_version": version or None,
-            "detector_metadata": info.get("detector_metadata") if isinstance(info.get("detector_metadata"), dict) else None,
-        }  # fmt: skip
-        store.set_meta("detector_sources", sources)
+            "detector_metadata": metadata if isinstance(metadata, dict) else None,
+        })  # fmt: skip
     yield Step("read", total, total)
     return report
 
@@ -234,9 +233,12 @@ def _decisions(store: Store) -> tuple[dict[int, str], dict[int, list[tuple]]]:
 
 
 def _info(store: Store, source_ids: dict[str, str], classifier: str | None) -> dict:
-    known = store.get_meta("detector_sources", {}) or {}
-    sources = {sid: {"name": name, **{k: v for k, v in (known.get(name) or {}).items() if v}}
-               for name, sid in source_ids.items()}  # fmt: skip
+    known = {r["source"]: r for r in store.region_sources()}
+    sources = {}
+    for name, sid in source_ids.items():
+        entry = known.get(name, {})
+        sources[sid] = {"name": name, "kind": entry.get("kind") or "imported",
+                        **{k: v for k, v in (entry.get("info") or {}).items() if v}}  # fmt: skip
     meta = next(
         (s["detector_metadata"] for s in sources.values() if s.get("detector_metadata")), {}
     )

@@ -97,6 +97,7 @@ def test_labels_go_out_as_classifications_and_unreadable_images_as_failures(proj
             ids["CAM_A/IMG_0000.JPG"]: ([Detection("animal", 0.93, (0.1, 0.2, 0.3, 0.4))], None),
             ids["CAM_A/IMG_0004.JPG"]: ([Detection("animal", 0.61, (0.5, 0.5, 0.2, 0.1))], None),
         })  # fmt: skip
+        store.register_region_source("localizer:built-in", "builtin", {"version": "loc-v1"})
         store.write_detections("localizer:built-in", {
             ids["CAM_A/IMG_0004.JPG"]: ([Detection("animal", 0.44, (0.51, 0.49, 0.2, 0.12))], None),
         })  # fmt: skip
@@ -114,6 +115,10 @@ def test_labels_go_out_as_classifications_and_unreadable_images_as_failures(proj
     assert [(names[c], s) for c, s in fox[0]["classifications"]] == [("Red fox", 1.0)]
     coyote = by_file["CAM_A/IMG_0004.JPG"]["detections"]
     assert [sources[d["source"]] for d in coyote] == ["md.json", "localizer:built-in"]
+    kinds = {
+        v["name"]: (v["kind"], v.get("version")) for v in data["info"]["detection_sources"].values()
+    }
+    assert kinds == {"md.json": ("imported", None), "localizer:built-in": ("builtin", "loc-v1")}
     assert all(
         [(names[c], s) for c, s in d["classifications"]] == [("Coyote", 1.0)] for d in coyote
     )
