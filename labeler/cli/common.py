@@ -40,8 +40,8 @@ class Parser(argparse.ArgumentParser):
 def fail(message: str, code: int = 1) -> SystemExit:
     """The exit for a mistake or for "nothing done": one line naming the reason.
 
-    Used as ``raise fail(...)``. Exit 1 carries its message (printed once by the interpreter,
-    matched by tests); other codes print the line here first.
+    Used as ``raise fail(...)``. Exit 1 carries its message (the interpreter prints it once, on
+    the way out); other codes print the line here first.
     """
     line = message if message.startswith("labeler") else f"labeler: {message}"
     if code == 1:
@@ -50,7 +50,9 @@ def fail(message: str, code: int = 1) -> SystemExit:
     return SystemExit(code)
 
 
-def ranged(kind: type, lo: float | None = None, hi: float | None = None, *, what: str = "value"):
+def ranged(
+    kind: type, lo: float | None = None, hi: float | None = None, *, what: str = "value"
+) -> Callable[[str], float]:
     """An argparse type: a number of ``kind`` within [lo, hi]."""
 
     def check(text: str):
