@@ -132,7 +132,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     lines += [f"note: {p}" for p in result.get("problems", [])]
     emit(args, result, "\n".join(lines))
     if not any(v for k, v in result.items() if k in ("rows", "images", "media")):
-        raise fail("nothing exported: the catalog holds no images (scan the folder first)")
+        why = ("no image has boxes, predictions or labels yet" if args.format == "megadetector"
+               else "no image has a label yet" if args.labeled_only
+               else "the catalog holds no usable images")  # fmt: skip
+        raise fail(f"nothing exported: {why}")
     return 0
 
 
