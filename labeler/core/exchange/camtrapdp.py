@@ -85,12 +85,22 @@ def _number(value, lo: float | None = None, hi: float | None = None):
     return value
 
 
+# Columns that may carry text from outside (folder and file names, names typed by people):
+# only these can start like a spreadsheet formula; the rest are numbers, times and our own ids.
+OUTSIDE_TEXT = {"deploymentID", "locationID", "locationName", "setupBy", "cameraID", "cameraModel",
+                "habitat", "deploymentTags", "deploymentComments", "filePath", "fileName",
+                "scientificName", "classifiedBy", "observationComments"}  # fmt: skip
+
+
 def _write_table(out: Path, name: str, header: list[str], rows: list[list]) -> None:
+    risky = [i for i, column in enumerate(header) if column in OUTSIDE_TEXT]
     with atomic_output(out / f"{name}.csv", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(header)
         for row in rows:  # row by row: a background export never holds the interpreter long
-            w.writerow([cell(v) for v in row])
+            for i in risky:
+                row[i] = cell(row[i])
+            w.writerow(row)
 
 
 def deployment_ids(deployments: dict[str, dict]) -> dict[str, str]:
