@@ -113,6 +113,7 @@ def read_truth(path: str | Path) -> list[tuple[str, str]]:
 @verb("evaluate")
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Compare the current model's suggestions with a truth file (never on training labels)."""
+    from labeler.core.audits import describe_audited, plan_auto_accept
     from labeler.core.learning import evaluation_probabilities
     from training.metrics import evaluate
 
@@ -135,8 +136,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        f"matches a predicted image of {args.folder}")  # fmt: skip
         ev = evaluate(probs, labels, [answer[i] for i in kept], target=args.target)
         version = store.active_model()["version"] if store.active_model() else None
+        audited = plan_auto_accept(store, args.target).summary
     data = ev.to_json()
     data.update({"model_version": version, "unmatched": unmatched, "coverage": ev.coverage[::10]})
+    data["audited"] = {k: audited.get(k) for k in (
+        "accepted", "unlabeled", "share", "target", "confidence", "per_species", "expected_errors",
+        "audits_answered", "audits_needed_per_species", "certificates", "held_back")}  # fmt: skip
     lines = [
         f"{ev.n} images scored with {version}; {len(unmatched)} truth rows match no image",
         f"top-1 {ev.top1:.3f}  top-5 {ev.top5:.3f}  coverage at {args.target:.1%} accuracy: {ev.coverage_at_target:.1%}",
@@ -147,6 +152,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             lines.append(
                 f"{c.label[:28]:28} {c.precision:9.3f} {c.recall:7.3f} {c.f1:6.3f} {c.support:5d}"
             )
+    lines.append("audited estimate (what auto-accept would do now):")
+    lines += ["  " + line for line in describe_audited(audited).splitlines()]
     emit(args, data, "\n".join(lines))
     return 0
 

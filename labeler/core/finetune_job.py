@@ -19,6 +19,7 @@ from labeler.core.learning import (
     retrain_head,
     training_set,
 )
+from labeler.core.regions import crop_boxes, plan_from_card
 from labeler.core.store import Store
 from training.head import Head, fit_head, group_folds
 
@@ -28,8 +29,8 @@ class FineTunePlan:
     """Training and validation images (path, label), grouped by burst, and the baseline to beat."""
 
     base: str
-    train: list[tuple[str, str]]
-    val: list[tuple[str, str]]
+    train: list[tuple[str, str, tuple[float, float, float, float] | None]]
+    val: list[tuple[str, str, tuple[float, float, float, float] | None]]
     init_head: Head | None
     head_only_val_accuracy: float
     version: str
@@ -51,8 +52,10 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
         val_mask = np.arange(len(ts.labels)) % k == 0
     paths = store.image_paths()
     labels = np.array(ts.labels, dtype=object)
+    # The network learns from what prediction shows it: the whole frame and the animal's crop.
+    boxes = crop_boxes(store, plan_from_card(backbone["card"]))
     pairs = [
-        (os.path.join(root, *paths[int(i)].split("/")), str(lab))
+        (os.path.join(root, *paths[int(i)].split("/")), str(lab), boxes.get(int(i)))
         for i, lab in zip(ts.image_ids, labels, strict=True)
     ]
     train = [p for p, m in zip(pairs, val_mask, strict=True) if not m]

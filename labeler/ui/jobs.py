@@ -98,17 +98,17 @@ def head_job(db_path: str, imbalance: str, *, should_stop: Callable[[], bool]) -
     return {"outcome": outcome, "rows": rows, "evaluation": evaluation}
 
 
-def review_job(db_path: str, strategy: str, *, should_stop: Callable[[], bool]) -> list[int]:
-    """Unlabeled images in review order."""
-    from labeler.core.learning import review_queue
+def review_job(db_path: str, strategy: str, *, should_stop: Callable[[], bool]):
+    """Unlabeled images in review order, with the audits drawn for it (to be recorded)."""
+    from labeler.core.audits import plan_review
 
     with Store(db_path, readonly=True) as store:
-        return review_queue(store, strategy=strategy)
+        return plan_review(store, strategy=strategy)
 
 
 def auto_accept_job(db_path: str, target: float, *, should_stop: Callable[[], bool]):
     """What auto-accept would label at ``target`` accuracy (decisions, summary)."""
-    from labeler.core.learning import auto_accept_candidates
+    from labeler.core.audits import auto_accept_candidates
 
     with Store(db_path, readonly=True) as store:
         return auto_accept_candidates(store, target=target)

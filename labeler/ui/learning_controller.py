@@ -105,7 +105,12 @@ class LearningController(QObject):
             jobs.review_job, p.db_path, self.strategy, on_return=p._current(self._on_review)
         )
 
-    def _on_review(self, order: list[int]) -> None:
+    def _on_review(self, plan) -> None:
+        if plan.new_audits:
+            from labeler.core.audits import record_audits
+
+            self.project.submit(record_audits, plan)
+        order = plan.order
         snap = self.project.snapshot
         if snap is not None:
             rank = np.full(len(snap), len(order) + 1, np.int64)

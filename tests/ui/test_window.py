@@ -40,13 +40,17 @@ def test_a_burst_is_labeled_with_the_keyboard_alone(qtbot, window):
     top = win.controller.reader.topk(win.controller.model_id, int(win.controller.snapshot.ids[1]))
     assert labels["IMG_0000.JPG"] == ["blank"]
     assert labels["IMG_0001.JPG"] and labels["IMG_0002.JPG"]
-    # M gives every frame of the burst the majority species (blank frames join the animal).
+    # M gives the frames nobody labeled the burst's majority species; a person's labels stay.
+    species = labels["IMG_0002.JPG"]
     _go_to(win, "A/IMG_0001.JPG")
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)  # frame 2 back to unlabeled
+    _wait_saved(qtbot, win)
+    _go_to(win, "A/IMG_0002.JPG")
     qtbot.keyClick(grid, Qt.Key.Key_M)
     _wait_saved(qtbot, win)
     labels = _labels(win)
     burst = [labels[f"IMG_000{f}.JPG"] for f in range(3)]
-    assert burst[0] == burst[1] == burst[2] and burst[0] != ["blank"]
+    assert burst == [["blank"], species, species] and species != ["blank"]
     assert top  # the tiny model produced suggestions
     assert "3 labeled" in win.counts_label.text()
 
