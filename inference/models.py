@@ -110,6 +110,10 @@ def is_cached(model: str | os.PathLike[str]) -> bool:
     name = os.fspath(model)
     if name in PRETRAINED:
         return cache_target(pretrained_card(PRETRAINED[name])).is_file()
+    path = Path(name)
+    if path.suffix.lower() in (".safetensors", ".pth", ".pt") and path.is_file():
+        card = dataclasses.replace(load_card(path), sha256=sha256_file(path))
+        return cache_target(card).is_file()
     return True
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from labeler.cli.common import add_common, emit, open_store, verb
+from labeler.cli.progress import drive
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_common(p)
     p.add_argument("--model", required=True, help="the detector's .onnx file")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to run the detector (auto: the GPU when there is one)")  # fmt: skip
     p.add_argument(
         "--min-conf", type=float, default=0.05,
         help="keep boxes at least this confident (0-1; predictions crop from boxes >= 0.2)",
@@ -28,8 +29,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     """Run the detector over the folder; its boxes become the regions later predictions crop."""
     from inference.detector import Detector
     from inference.weights import WeightsError
+    from labeler.cli.scan import scan_with_progress
     from labeler.core.detect_job import run_detect
-    from labeler.core.ingest import scan_to_end
 
     if not 0.0 <= args.min_conf <= 1.0:
         raise SystemExit(f"labeler: --min-conf must be between 0 and 1, not {args.min_conf}")
@@ -43,20 +44,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
             "the built-in regions"
         ) from None
     with open_store(args) as store:
-        scan = scan_to_end(store, args.folder)
+        scan = scan_with_progress(store, args.folder, args)
         if scan.state == "paused":
             raise SystemExit(f"labeler: {'; '.join(scan.notes)}")
         gen = run_detect(store, str(args.folder), detector, batch_size=args.batch)
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as stop:
-                report = stop.value
-                break
-            if not args.json and event.total:
-                print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
-        if not args.json:
-            print(file=sys.stderr)
+        report = drive(gen, args, "detect", "images")
     lines = [
         f"{report.images} images: {report.detected} looked at now, {report.already_done} already "
         f"done, {report.failed} failed; {report.boxes} boxes; {report.seconds:.1f} s on {report.device}",

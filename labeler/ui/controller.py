@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from inference.builtin import pretrained_card
 from inference.weights import DEFAULT_PRETRAINED, PRETRAINED
 from labeler.core.catalog_view import CatalogSnapshot, FilterSpec, select_rows
+from labeler.core.identity import DifferentFolder, check_folder
 from labeler.core.ingest import commit_batch, finalize_scan
 from labeler.core.labeling import LabelSession
 from labeler.core.learning import write_head_predictions
@@ -308,6 +309,14 @@ class ProjectController(QObject):
         """Scan the folder (incremental), then predict."""
         if "scan" in self._jobs or self.root is None:
             return
+        try:
+            moved = check_folder(self.reader, self.root) if self.reader is not None else None
+        except DifferentFolder as exc:
+            # Scanning another card into this catalog would mark all of its files missing.
+            self.error.emit(str(exc))
+            return
+        if moved:
+            self.error.emit(moved)
         self._scan_started = time.perf_counter()
         self.submit(lambda store: store.begin_scan(), on_done=self._scan_begun)
 

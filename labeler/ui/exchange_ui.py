@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from labeler.core.exchange.deployments import check_fact
+from labeler.core.exchange.validate import BadValue
+from labeler.core.generators import run_to_end
 from labeler.ui import jobs
 
 EXPORTS = {
@@ -21,9 +24,11 @@ EXPORTS = {
     "camtrapdp": ("Camtrap DP package…", None, "camtrap-dp"),
     "megadetector": ("MegaDetector JSON (for Timelapse)…", "JSON (*.json)", "megadetector.json"),
     "coco": ("COCO Camera Traps JSON…", "JSON (*.json)", "coco-camera-traps.json"),
+    "timelapse": ("Timelapse CSV…", "CSV (*.csv)", "timelapse.csv"),
 }
 EDITABLE = [
-    ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("utc_offset", "UTC offset", str),
+    ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("timezone", "Time zone", str),
+    ("utc_offset", "UTC offset", str),
     ("location_name", "Location name", str), ("deployment_start", "Start (local)", str),
     ("deployment_end", "End (local)", str), ("camera_height", "Camera height (m)", float),
     ("habitat", "Habitat", str), ("comments", "Comments", str),
@@ -53,19 +58,24 @@ class ExchangeController(QObject):
 
     def import_file(self, kind: str, source: str) -> None:
         """Import labels (csv) or detections (megadetector) through the writer."""
+        from labeler.core.exchange.camtrapdp_in import import_camtrapdp
         from labeler.core.exchange.csv_io import import_csv
         from labeler.core.exchange.megadetector import import_megadetector
+        from labeler.core.exchange.timelapse import import_timelapse
 
         session = self.project.session
 
         def fn(store, path):
             if kind == "csv":
-                return import_csv(store, path, session=session)
-            store.backup(reason="before-import")
-            return import_megadetector(store, path)
+                return run_to_end(import_csv(store, path, session=session))
+            if kind == "timelapse":
+                return run_to_end(import_timelapse(store, path, session=session))
+            if kind == "camtrapdp":
+                return run_to_end(import_camtrapdp(store, path, session=session))
+            return run_to_end(import_megadetector(store, path))
 
         def done(report) -> None:
-            if kind == "csv" and report.action_id is not None:
+            if kind != "megadetector" and report.action_id is not None:
                 self.project.label_committed.emit("import", report.images_updated)
             self.project.reload_snapshot()
             self.finished.emit(f"import-{kind}", report.to_json())
@@ -103,7 +113,8 @@ class DeploymentsDialog(QDialog):
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table = table
         self.message = QLabel("Camtrap DP needs latitude and longitude for every deployment; times are the "
-                              "cameras' local times, so give each camera's UTC offset (e.g. +02:00).")  # fmt: skip
+                              "cameras' local times, so give each camera's time zone (e.g. Europe/Brussels, "
+                              "daylight saving time included) or a fixed UTC offset (e.g. +02:00).")  # fmt: skip
         self.message.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -121,14 +132,14 @@ class DeploymentsDialog(QDialog):
         out, problems = {}, []
         for r, folder in enumerate(self.folders):
             facts = {}
-            for c, (key, title, kind) in enumerate(EDITABLE, start=3):
+            for c, (key, _title, _kind) in enumerate(EDITABLE, start=3):
                 text = (self.table.item(r, c).text() if self.table.item(r, c) else "").strip()
                 if not text:
                     facts[key] = None
                     continue
                 try:
-                    facts[key] = kind(text)
-                except ValueError:
-                    problems.append(f"{folder or '.'}: {title} {text!r} is not a number")
+                    facts[key] = check_fact(key, text)
+                except BadValue as exc:
+                    problems.append(f"{folder or '.'}: {exc}")
             out[folder] = facts
         return out, problems

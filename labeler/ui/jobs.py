@@ -169,6 +169,10 @@ def export_job(
             gen = export_megadetector(store, out, model_id)
         elif kind == "coco":
             gen = export_coco(store, out)
+        elif kind == "timelapse":
+            from labeler.core.exchange.timelapse import export_timelapse
+
+            gen = export_timelapse(store, out)
         else:
             raise ValueError(f"unknown export {kind!r}")
         return (yield from gen)

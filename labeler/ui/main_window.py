@@ -333,6 +333,8 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
             self.actions_by_name[name].setText(text)
             e.addAction(self.actions_by_name[name])
         e.addAction("Set selection to &species…", lambda: self.panel.focus_search(False))
+        e.addSeparator()
+        self.clock_action = e.addAction("Correct camera &clock…", self.correct_clock)
         v = m.addMenu("&View")
         for name, text in (("fit", "&Fit image"), ("actual_size", "&1:1"), ("refresh_view", "Re-apply &filter"),
                            ("history", "Label &history")):  # fmt: skip
@@ -349,6 +351,9 @@ class MainWindow(LabelingActionsMixin, ProjectFeaturesMixin, QMainWindow):
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
         """Open a folder (its catalog is created on first open)."""
+        if not os.path.isdir(folder):
+            self.locate_missing_folder(folder, db)
+            return
         try:
             self.controller.open(folder, db, auto_jobs=auto_jobs)
         except Exception as exc:

@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QTableView
 
+from labeler.ui.clock_ui import ClockDialog, shown_time
 from labeler.ui.hotkeys import HotkeyHelpDialog
 from labeler.ui.jobs import absolute
 
@@ -76,7 +77,7 @@ class LabelingActionsMixin:
         burst = (
             f" — burst frame {info['frame']}/{info['frames']}" if info["burst"] is not None else ""
         )
-        title = f"<b>{info['path']}</b><br>{info['datetime'] or 'no capture time'}{burst}"
+        title = f"<b>{info['path']}</b><br>{shown_time(info['datetime'], info.get('clock_offset_s'))}{burst}"
         if info["status"] != "ok":
             title += (
                 f"<br><span style='color:#c03030'>{info['status']}: {info['detail'] or ''}</span>"
@@ -231,6 +232,45 @@ class LabelingActionsMixin:
         dialog.resize(820, 320)
         self.history_dialog = dialog
         dialog.show()
+
+    def correct_clock(self) -> None:
+        """Ask how to correct the camera clock (the deployment or the selection), then apply it."""
+        from labeler.core.timezones import corrected
+
+        cur = self.current_image()
+        if cur is None or self.controller.reader is None:
+            return
+        info = self.controller.image_info(cur)
+        folder = info["path"].rpartition("/")[0]
+        dialog = ClockDialog(folder, len(self.selected_images()),
+                             corrected(info["datetime"], info.get("clock_offset_s")), self)  # fmt: skip
+        dialog.accepted.connect(lambda: self._apply_clock(dialog, folder, cur))
+        self.clock_dialog = dialog
+        dialog.show()
+
+    def _apply_clock(self, dialog: ClockDialog, folder: str, current: int) -> None:
+        from labeler.core.clock import shift_folder, shift_images
+
+        seconds = dialog.seconds()
+        ids = self.selected_images() or [current]
+        author = self.controller.author
+
+        def apply(store):
+            if dialog.whole.isChecked():
+                return shift_folder(store, folder, seconds, author=author)
+            return shift_images(
+                store, ids, seconds, what=f"{len(ids)} selected image(s)", author=author
+            )
+
+        def done(change) -> None:
+            self.last_clock_change = change
+            self.statusBar().showMessage(f"{change.description}: {change.images} image(s)", 10000)
+            self.controller.reload_snapshot(then=lambda: self._show_panel(self.current_image()))
+
+        self.controller.submit(
+            apply, on_done=done,
+            on_error=lambda exc: self.statusBar().showMessage(f"Clock not corrected: {exc}", 15000),
+        )  # fmt: skip
 
     def show_help(self) -> None:
         """The keyboard overlay."""

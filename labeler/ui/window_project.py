@@ -114,6 +114,32 @@ class ProjectFeaturesMixin:
             self.export_notes = box
         self.last_exchange_report = report
 
+    def locate_missing_folder(self, folder: str, db: str | None = None) -> None:
+        """A catalog's folder is gone (card not inserted, or moved): offer to locate it."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Folder not found",
+                          f"{folder} is not there. Is the card inserted? If the images moved, locate "
+                          "their new folder: the catalog and every label come along.",
+                          QMessageBox.StandardButton.Cancel, self)  # fmt: skip
+        locate = box.addButton("Locate…", QMessageBox.ButtonRole.AcceptRole)
+        locate.clicked.connect(lambda: self._relink_to_chosen(folder, db))
+        box.setModal(False)
+        self.missing_folder_box = box
+        box.show()
+
+    def _relink_to_chosen(self, old: str, db: str | None) -> None:
+        from labeler.core.identity import DifferentFolder, relink
+
+        new = QFileDialog.getExistingDirectory(self, f"Where is {os.path.basename(old)} now?")
+        if not new:
+            return
+        try:
+            done = relink(old, new, db=db)
+        except (DifferentFolder, OSError) as exc:
+            self.statusBar().showMessage(f"Not relinked: {exc}", 20000)
+            return
+        self.statusBar().showMessage(f"{new}: {done.labeled} labeled images kept from {old}", 15000)
+        self.open_folder(new, db)
+
     def edit_deployments(self) -> None:
         """Edit deployments in a table; saved through the writer."""
         if self.controller.reader is None:

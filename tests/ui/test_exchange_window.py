@@ -53,13 +53,107 @@ def test_deployments_are_edited_and_saved(qtbot, window):
     row = dialog.folders.index("A")
     dialog.table.item(row, 3).setText("51.5")
     dialog.table.item(row, 4).setText("4.77")
-    dialog.table.item(row, 5).setText("+02:00")
+    dialog.table.item(row, 5).setText("Europe/Brussels")
+    dialog.table.item(row, 6).setText("+2")
     values, problems = dialog.values()
-    assert not problems
+    assert problems == ["A: UTC offset '+2' is not like +02:00 or -05:30"]
+    dialog.table.item(row, 6).setText("+02:00")
+    values, problems = dialog.values()
+    assert not problems and values["A"]["timezone"] == "Europe/Brussels"
     win.save_deployments(values)
     qtbot.waitUntil(
         lambda: win.controller.reader.deployments()["A"]["latitude"] == 51.5, timeout=10000
     )
     assert win.controller.reader.deployments()["A"]["utc_offset"] == "+02:00"
     dialog.table.item(row, 3).setText("north")
-    assert dialog.values()[1] == ["A: Latitude 'north' is not a number"]
+    assert dialog.values()[1] == ["A: latitude 'north' is not a number"]
+
+
+def test_a_file_with_200000_boxes_on_one_image_is_drawn_bounded(qtbot, window, tmp_path):
+    import time
+
+    from labeler.core.exchange.megadetector import MAX_BOXES
+    from labeler.ui.viewer import MAX_DRAWN_BOXES
+
+    win = window
+    path = "A/IMG_0002.JPG"
+    boxes = [{"category": "1", "conf": (i % 1000) / 1000, "bbox": [0.001 * (i % 900), 0.1, 0.05, 0.05]}
+             for i in range(200_000)]  # fmt: skip
+    src = tmp_path / "many.json"
+    src.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
+                               "images": [{"file": path, "detections": boxes}]}))  # fmt: skip
+    with qtbot.waitSignal(win.exchange.finished, timeout=60000) as blocker:
+        win.exchange.import_file("megadetector", str(src))
+    assert blocker.args[1]["detections"] == MAX_BOXES
+    snap = win.controller.snapshot
+    image_id = next(int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == path)
+    t = time.perf_counter()
+    win.set_current_row(win.grid_model.row_of_image(image_id))
+    qtbot.waitUntil(lambda: win.viewer.box_count() == MAX_DRAWN_BOXES, timeout=20000)
+    print(f"image with {MAX_BOXES} stored boxes shown with {MAX_DRAWN_BOXES} drawn in "
+          f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+    t = time.perf_counter()
+    win.viewer.set_boxes([])
+    assert win.viewer.box_count() == 0
+    print(f"cleared in {time.perf_counter() - t:.3f} s")
+
+
+def test_the_clock_is_corrected_from_the_menu_and_shown_in_the_panel(qtbot, window):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    win = window
+    snap = win.controller.snapshot
+    image_id = next(
+        int(i) for i, p in zip(snap.ids, snap.paths, strict=True) if p == "A/IMG_0001.JPG"
+    )
+    win.set_current_row(win.grid_model.row_of_image(image_id))
+    win.clock_action.trigger()
+    dialog = win.clock_dialog
+    dialog.shift.setText("+2:00:00")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: getattr(win, "last_clock_change", None) is not None, timeout=10000)
+    assert win.last_clock_change.images == 7 and win.last_clock_change.shift_s == 7200
+    qtbot.waitUntil(lambda: "corrected +2:00:00" in win.panel.title.text(), timeout=10000)
+    assert "23:00:01" in win.panel.title.text()
+    history = win.controller.reader.clock_history(image_id)
+    assert [(h["before_s"], h["after_s"], h["author"]) for h in history] == [(0, 7200, "tester")]
+
+
+def test_a_missing_folder_is_located_and_relinked_with_its_labels(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    win = window
+    win.set_current_row(0)
+    win.set_species("red_fox", advance=False)
+    qtbot.waitUntil(lambda: win.controller.writer.pending_labels == 0, timeout=10000)
+    old, db = win.controller.root, win.controller.db_path
+    moved = tmp_path / "moved-card"
+    import shutil
+
+    shutil.move(old, moved)  # the catalog lives elsewhere: the card can move under it
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    win.open_folder(old, db)
+    box = win.missing_folder_box
+    with qtbot.waitSignal(win.controller.snapshot_loaded, timeout=30000):
+        next(b for b in box.buttons() if b.text() == "Locate…").click()
+    assert win.controller.root == str(moved)
+    assert win.controller.counts()["labeled"] == 1
+
+
+def test_another_folder_opened_on_this_catalog_is_not_scanned_into_it(qtbot, window, tmp_path):
+    from tests.gen import build_burst_tree
+
+    win = window
+    db = win.controller.db_path
+    other = tmp_path / "other-card"
+    build_burst_tree(other, 4, cameras=1)
+    win.controller.close()  # the window lets go of the catalog before it is opened again
+    errors: list[str] = []
+    win.controller.error.connect(errors.append)
+    win.open_folder(str(other), db)
+    qtbot.waitUntil(lambda: any("belongs to" in e for e in errors), timeout=60000)
+    qtbot.waitUntil(lambda: win.controller.reader is not None, timeout=10000)
+    assert win.controller.reader.catalog_counts()["missing"] == 0
+    assert "scan" not in win.controller._jobs

@@ -16,6 +16,7 @@ from labeler.core.store.base import (
     restore_catalog,
     utcnow,
 )
+from labeler.core.store.clock import ClockMixin
 from labeler.core.store.exchange import Detection, ExchangeMixin
 from labeler.core.store.images import ImagesMixin
 from labeler.core.store.labels import ActionRecord, LabelsMixin, Observation
@@ -23,7 +24,7 @@ from labeler.core.store.learning import LearningMixin
 from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeMixin):
+class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeMixin, ClockMixin):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 

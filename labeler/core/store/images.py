@@ -303,3 +303,15 @@ class ImagesMixin(StoreBase):
             "'path_too_long', 'unreadable_io') ORDER BY i.folder, i.datetime, i.path",
             (model_id if model_id is not None else -1,) * 2,
         )
+
+    def card_sample(self, n: int) -> list[tuple[str, int]]:
+        """(relative path, size) of up to ``n`` usable images, spread over the card: the
+        fingerprint by which a moved or copied card is recognised."""
+        return [
+            (r[0], r[1])
+            for r in self.query(
+                "SELECT path, size FROM images WHERE missing=0 AND status='ok' AND size > 0 "
+                "ORDER BY substr(fingerprint, 1, 8), path LIMIT ?",
+                (n,),
+            )
+        ]

@@ -62,7 +62,7 @@ class LearningMixin(StoreBase):
         """What the window shows about one image: file facts, burst position, empty score."""
         row = self.query(
             "SELECT i.path, i.datetime, i.status, i.status_detail, i.sequence_id, i.frame, "
-            "i.camera_model, s.n_frames, p.empty_score FROM images i "
+            "i.camera_model, s.n_frames, p.empty_score, i.time_offset_s FROM images i "
             "LEFT JOIN sequences s ON s.id=i.sequence_id "
             "LEFT JOIN image_predictions p ON p.image_id=i.id AND p.model_id=? WHERE i.id=?",
             (model_id if model_id is not None else -1, image_id),
@@ -70,6 +70,7 @@ class LearningMixin(StoreBase):
         return {
             "path": row[0], "datetime": row[1], "status": row[2], "detail": row[3], "burst": row[4],
             "frame": row[5], "camera": row[6], "frames": row[7], "empty_score": row[8],
+            "clock_offset_s": row[9] or 0,
         }  # fmt: skip
 
     def burst_of_images(self) -> dict[int, int]:

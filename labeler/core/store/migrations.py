@@ -238,3 +238,24 @@ def m005_audits(db: Database) -> None:
         "model_version TEXT, dropped INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE INDEX IF NOT EXISTS audits_image ON audits(image_id)")
+
+
+@MIGRATIONS()
+def m006_xch_time_zones_and_clock_corrections(db: Database) -> None:
+    # Each statement commits on its own: written so that a run cut short can run again.
+    if "timezone" not in {c.name for c in db["deployments"].columns}:
+        db.execute("ALTER TABLE deployments ADD COLUMN timezone TEXT")
+    _run(
+        db,
+        """
+CREATE TABLE IF NOT EXISTS clock_corrections (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions(id),
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    before_s INTEGER NOT NULL,
+    after_s INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clock_corrections_image ON clock_corrections(image_id, id);
+CREATE INDEX IF NOT EXISTS clock_corrections_action ON clock_corrections(action_id)
+""",
+    )
