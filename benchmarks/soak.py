@@ -47,6 +47,9 @@ def main() -> None:
           f"{report.rescans} rescans, {report.exports} exports; 'database is locked' {report.locked}; integrity {integrity}")  # fmt: skip
     print(f"restore while a writer is open: {report.restores_attempted} attempts, {report.restores_refused} refused; "
           f"{report.labels_outside} confirmed labels outside the working catalog")  # fmt: skip
+    print(
+        f"card pulled {report.card_pulls} times during rescans: {report.marked_missing} images marked missing"
+    )
     print(json.dumps(data))
 
 

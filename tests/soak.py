@@ -1,6 +1,7 @@
-"""Concurrency soak: labeling, prediction writes, head retraining, backups, rescans, exports and
-restore attempts at once, through the app's one writer; counts "database is locked", label commit
-latency, and confirmed labels that are not in the working catalog at the end."""
+"""Concurrency soak: labeling, prediction writes, head retraining, backups, rescans, exports,
+restore attempts and the card pulled out now and then, at once, through the app's one writer;
+counts "database is locked", label commit latency, confirmed labels that are not in the working
+catalog at the end, and images wrongly marked missing."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ class SoakReport:
     restores_attempted: int = 0
     restores_refused: int = 0
     labels_outside: int = 0
+    card_pulls: int = 0
+    marked_missing: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -128,7 +131,10 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
         while not stop.is_set():
             try:
                 for p in rng.sample(files, 20):
-                    os.utime(p, ns=(time.time_ns(), time.time_ns()))
+                    try:
+                        os.utime(p, ns=(time.time_ns(), time.time_ns()))
+                    except FileNotFoundError:
+                        pass  # the card is out just now
                 with Store(db, readonly=True) as ro:
                     known = ro.file_index()
                 started = time.perf_counter()
@@ -183,7 +189,19 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
                 problem("restore", exc)
             time.sleep(0.5)
 
+    def puller() -> None:
+        # The card comes out for half a second now and then: scans pause, nothing is marked
+        # missing, and the work on the catalog goes on.
+        away = card.with_name(card.name + ".pulled")
+        while not stop.wait(3.0):
+            os.rename(card, away)
+            time.sleep(0.5)
+            os.rename(away, card)
+            with lock:
+                report.card_pulls += 1
+
     threads = [
+        threading.Thread(target=puller, name="puller"),
         threading.Thread(target=labeler, name="labeler"),
         threading.Thread(target=restorer, name="restorer"),
         threading.Thread(target=predictor, name="predictor"),
@@ -210,6 +228,7 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
     writer.close(60)
     with Store(db, readonly=True) as ro:
         stored = ro.labels(list(confirmed))
+        report.marked_missing = int(ro.scalar("SELECT count(*) FROM images WHERE missing=1"))
     report.labels_outside = sum(
         1 for i, sp in confirmed.items() if not stored[i] or stored[i][0].species_key != sp
     )

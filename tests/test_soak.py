@@ -25,5 +25,6 @@ def test_concurrent_work_never_locks_the_database_and_labels_commit_fast(tmp_pat
     assert report.label_p95_ms < 50, report
     assert report.restores_attempted >= 2
     assert report.restores_refused == report.restores_attempted and report.labels_outside == 0
+    assert report.card_pulls >= 2 and report.marked_missing == 0
     with Store(db) as store:
         assert store.integrity_check() == "ok"
