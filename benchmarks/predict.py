@@ -1,7 +1,9 @@
-"""End-to-end prediction throughput on large JPEGs: our pipeline vs a naive one, in one run.
+"""End-to-end prediction throughput on large JPEGs: our pipeline with and without built-in
+regions, and a naive one, in one run.
 
-Pipeline: reduced-scale JPEG decode in a thread pool overlapping onnxruntime batches.
-Naive: full decode, resize, torch eager, one image at a time.
+Pipeline: reduced-scale JPEG decode in a thread pool overlapping onnxruntime batches, the whole
+frame only. Regions: the same, plus the built-in localizer and a second pass on the crop around
+the animal. Naive: full decode, resize, torch eager, one image at a time.
 Each runs in its own process so that its peak memory is its own.
 
 Usage: python benchmarks/predict.py [--data DIR] [--min-width 1900] [--repeat 3] [--model lite0]
@@ -38,24 +40,25 @@ def large_jpegs(data: Path, min_width: int) -> list[str]:
     return out
 
 
-def run_pipeline(files: list[str], model: str) -> dict:
+def run_pipeline(files: list[str], model: str, regions: str = "whole") -> dict:
     from inference.models import load_classifier
     from inference.pipeline import PredictedBatch, PredictItem, predict_batches
 
     clf = load_classifier(model)
-    items = [PredictItem(i, f) for i, f in enumerate(files)]
+    items = [PredictItem(i, f, os.path.dirname(f)) for i, f in enumerate(files)]
     warm = items[:8]
-    for _ in predict_batches(warm, clf):
+    for _ in predict_batches(warm, clf, regions=regions):
         pass
     t = time.perf_counter()
-    ok = failed = 0
-    for ev in predict_batches(items, clf):
+    ok = failed = cropped = 0
+    for ev in predict_batches(items, clf, regions=regions):
         if isinstance(ev, PredictedBatch):
             ok += len(ev.keys)
             failed += len(ev.failures)
+            cropped += sum(ev.cropped)
     seconds = time.perf_counter() - t
     return {"images": len(items), "predicted": ok, "failed": failed, "seconds": seconds,
-            "device": clf.device}  # fmt: skip
+            "device": clf.device, "cropped": cropped}  # fmt: skip
 
 
 def run_naive(files: list[str], model: str) -> dict:
@@ -99,7 +102,10 @@ def run_naive(files: list[str], model: str) -> dict:
 
 def child(phase: str, files_json: str, model: str) -> None:
     files = json.loads(Path(files_json).read_text())
-    result = run_pipeline(files, model) if phase == "pipeline" else run_naive(files, model)
+    if phase == "naive":
+        result = run_naive(files, model)
+    else:
+        result = run_pipeline(files, model, "builtin" if phase == "regions" else "whole")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result))
 
@@ -110,7 +116,7 @@ def main() -> None:
     ap.add_argument("--min-width", type=int, default=1900)
     ap.add_argument("--repeat", type=int, default=3, help="pass over the files this many times")
     ap.add_argument("--model", default="lite0")
-    ap.add_argument("--phase", choices=["pipeline", "naive"], help=argparse.SUPPRESS)
+    ap.add_argument("--phase", choices=["pipeline", "regions", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--files", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.phase:
@@ -126,7 +132,7 @@ def main() -> None:
     listing.write_text(json.dumps(files * args.repeat))
     results = {}
     try:
-        for phase in ("pipeline", "naive"):
+        for phase in ("pipeline", "regions", "naive"):
             out = subprocess.run(
                 [sys.executable, __file__, "--phase", phase, "--files", str(listing),
                  "--model", args.model],
@@ -143,7 +149,10 @@ def main() -> None:
     finally:
         listing.unlink(missing_ok=True)
     ratio = results["pipeline"]["images_per_s"] / results["naive"]["images_per_s"]
+    kept = results["regions"]["images_per_s"] / results["pipeline"]["images_per_s"]
     print(f"speed-up: {ratio:.2f}x on {len(files)} distinct JPEGs >= {args.min_width} px wide")
+    print(f"with built-in regions: {kept:.0%} of the whole-frame speed "
+          f"({results['regions']['cropped']} of {results['regions']['images']} images cropped)")  # fmt: skip
     print(json.dumps({
         "model": args.model,
         "distinct_files": len(files),
@@ -151,6 +160,9 @@ def main() -> None:
         "pipeline_images_per_s": results["pipeline"]["images_per_s"],
         "naive_images_per_s": results["naive"]["images_per_s"],
         "ratio": round(ratio, 2),
+        "regions_images_per_s": results["regions"]["images_per_s"],
+        "regions_share_of_whole_speed": round(kept, 3),
+        "regions_cropped": results["regions"]["cropped"],
         "pipeline_peak_rss_mb": results["pipeline"]["peak_rss_mb"],
         "naive_peak_rss_mb": results["naive"]["peak_rss_mb"],
         "device": results["pipeline"]["device"],

@@ -1,5 +1,6 @@
 """Concurrency soak for a fixed time: labeling, prediction batch writes, head retraining reads,
-backups, rescans and exports at once. Prints label commit p95 and "database is locked" count.
+backups, rescans, exports and restore attempts at once. Prints label commit p95, the "database is
+locked" count, restores refused, and confirmed labels found outside the working catalog.
 
 Usage: python benchmarks/soak.py [--seconds 60] [--images 1000]
 The last line is one JSON object.
@@ -44,6 +45,11 @@ def main() -> None:
     print(f"{args.seconds:.0f} s soak: {report.labels} labels (p95 {report.label_p95_ms} ms, max {report.label_max_ms} ms), "
           f"{report.prediction_batches} prediction batches, {report.retrains} retrains, {report.backups} backups, "
           f"{report.rescans} rescans, {report.exports} exports; 'database is locked' {report.locked}; integrity {integrity}")  # fmt: skip
+    print(f"restore while a writer is open: {report.restores_attempted} attempts, {report.restores_refused} refused; "
+          f"{report.labels_outside} confirmed labels outside the working catalog")  # fmt: skip
+    print(
+        f"card pulled {report.card_pulls} times during rescans: {report.marked_missing} images marked missing"
+    )
     print(json.dumps(data))
 
 

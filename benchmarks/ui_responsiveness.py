@@ -115,6 +115,8 @@ def generate_project(db: Path, n: int) -> None:
         if rows:
             store.write_predictions(model, rows)
         store.set_empty_scores(model, {i: float(rng.random()) for i in ids})
+        for folder in store.deployments():  # a Camtrap DP package needs every camera placed
+            store.set_deployment(folder, latitude=50.0, longitude=4.0, timezone="Europe/Brussels")
     print(f"generated {n} images in {time.perf_counter() - t:.1f} s")
 
 

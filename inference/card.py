@@ -7,8 +7,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from inference.safety import UnsafeInputError, safe_architecture, safe_digest, safe_name
+
 CARD_SUFFIX = ".card.json"
 INPUT_LAYOUT = "uint8-nhwc-rgb"
+MAX_LABELS = 100_000
+MAX_LABEL_CHARS = 200
 
 
 class ModelCardError(ValueError):
@@ -63,6 +67,12 @@ class ModelCard:
             raise ModelCardError("model card labels must be a non-empty list of strings")
         if len(set(labels)) != len(labels):
             raise ModelCardError("model card labels must be unique")
+        if len(labels) > MAX_LABELS or max(len(x) for x in labels) > MAX_LABEL_CHARS:
+            raise ModelCardError(
+                f"model card labels must be at most {MAX_LABELS} names of at most "
+                f"{MAX_LABEL_CHARS} characters"
+            )
+        _check_names(data)
         size = data["input_size"]
         if not isinstance(size, int) or not 32 <= size <= 1024:
             raise ModelCardError(f"model card input_size {size!r} is not a size from 32 to 1024")
@@ -82,6 +92,23 @@ class ModelCard:
         kwargs.setdefault("sha256", "")
         kwargs.setdefault("embedding_dim", 0)
         return cls(**kwargs)
+
+
+def _check_names(data: dict) -> None:
+    """Fields that end up in file names or select code must be plain names (never paths)."""
+    try:
+        safe_name(data["name"], "model card name")
+        safe_name(data["version"], "model card version")
+        safe_architecture(data["architecture"])
+        safe_digest(data.get("sha256", ""), "model card sha256")
+        if data.get("parent_version") is not None:
+            safe_name(data["parent_version"], "model card parent_version")
+        safe_name(data.get("kind", "pretrained"), "model card kind")
+    except UnsafeInputError as exc:
+        raise ModelCardError(str(exc)) from None
+    dim = data.get("embedding_dim", 0)
+    if not isinstance(dim, int) or isinstance(dim, bool) or not 0 <= dim <= 65_536:
+        raise ModelCardError(f"model card embedding_dim {dim!r} is not a size from 0 to 65536")
 
 
 def card_path(weights: str | os.PathLike[str]) -> Path:

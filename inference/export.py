@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.card import ModelCard, load_card, save_card
-from inference.weights import WeightsError
+from inference.card import ModelCard, ModelCardError, load_card, save_card
+from inference.safety import UnsafeInputError, path_inside
+from inference.weights import WeightsError, sha256_file
 
 PARITY_ATOL = 1e-4
 OUTPUTS = ("probs", "embeddings", "attention")
@@ -100,17 +101,46 @@ def check_parity(net, onnx_path: str | os.PathLike[str], card: ModelCard) -> flo
     return diff
 
 
-def cached_onnx(net_factory, card: ModelCard, cache: Path | None = None) -> Path:
-    """Path of the exported ONNX for ``card`` (keyed by version and weights hash), exporting once."""
+def cache_target(card: ModelCard, cache: Path | None = None) -> Path:
+    """Where the ONNX export of ``card`` is cached; the card's version never leaves the cache."""
     cache = cache or model_cache_dir()
-    target = cache / f"{card.version}-{card.sha256[:16]}.onnx"
+    try:
+        return path_inside(cache, f"{card.version}-{card.sha256[:16]}.onnx")
+    except UnsafeInputError as exc:
+        raise ModelCardError(f"model card version {card.version!r}: {exc}") from None
+
+
+def _digest_path(onnx_path: Path) -> Path:
+    return onnx_path.with_name(onnx_path.name + ".sha256")
+
+
+def cached_onnx(net_factory, card: ModelCard, cache: Path | None = None) -> Path:
+    """Path of the exported ONNX for ``card`` (keyed by version and weights hash), exporting once.
+
+    A cached file is trusted no more than any other model file: it is vetted on every hit, and
+    exported again when it is a link or no longer matches the digest written at export.
+    """
+    target = cache_target(card, cache)
+    if target.is_symlink():
+        target.unlink()
     if target.is_file():
         try:
-            if load_card(target).to_json() == card.to_json():
+            vet_onnx(target)
+        except UnsafeModelError:
+            raise
+        except WeightsError:
+            pass  # unreadable (cut short, damaged): exported again below
+        try:
+            digest = _digest_path(target).read_text(encoding="ascii").strip()
+            if load_card(target).to_json() == card.to_json() and digest == sha256_file(target):
                 return target
-        except Exception:
+        except (OSError, ValueError):
             pass
-    return export_onnx(net_factory(), card, target)
+    path = export_onnx(net_factory(), card, target)
+    tmp = _digest_path(path).with_name(_digest_path(path).name + ".tmp")
+    tmp.write_text(sha256_file(path), encoding="ascii")
+    os.replace(tmp, _digest_path(path))
+    return path
 
 
 def vet_onnx(path: str | os.PathLike[str]) -> None:

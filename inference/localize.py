@@ -23,7 +23,7 @@ BUILTIN_VERSION = "builtin-v1"
 THUMB_LONG = 64
 NEIGHBOURS = 6
 HISTORY = 48
-MIN_SIMILARITY = 0.55
+MAX_DISTANCE = 0.15
 MAX_REGIONS = 3
 MAX_AREA = 0.5
 MAD_FLOOR = 0.15
@@ -81,8 +81,17 @@ def _normalise(t: np.ndarray) -> np.ndarray:
 
 
 def _gray_signature(t: np.ndarray) -> np.ndarray:
+    """Gray values standardised by median and spread: an animal in part of the frame barely
+    moves them, a change of scene or light moves them a lot."""
     g = t.mean(axis=-1).ravel()
-    return (g - g.mean()) / (g.std() + 1e-6)
+    med = np.median(g)
+    return (g - med) / (1.4826 * np.median(np.abs(g - med)) + 4.0)
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """How unlike two thumbnails of one camera are: the median pixel difference of their
+    signatures (near 0 in a burst or the same scene and light, above 0.3 across day and night)."""
+    return float(np.median(np.abs(_gray_signature(a) - _gray_signature(b))))
 
 
 def _blur(m: np.ndarray, sigma: float = 1.5) -> np.ndarray:
@@ -216,8 +225,8 @@ class BuiltinLocalizer:
         if len(pool) < 2:
             return []
         sig = _gray_signature(thumb)
-        sims = np.array([float(sig @ _gray_signature(t)) / sig.size for t in pool])
-        order = [j for j in np.argsort(-sims)[: self.k] if sims[j] >= MIN_SIMILARITY]
+        dist = np.array([float(np.median(np.abs(sig - _gray_signature(t)))) for t in pool])
+        order = [j for j in np.argsort(dist)[: self.k] if dist[j] <= MAX_DISTANCE]
         return [pool[j] for j in order] if len(order) >= 2 else []
 
     def localize(

@@ -77,6 +77,8 @@ def load_classifier(
             raise WeightsError("an ONNX file runs on the onnx backend only")
         try:
             clf = OnnxClassifier(path, card, device=device)
+        except WeightsError:
+            raise
         except Exception as exc:
             raise WeightsError(
                 f"{path.name} cannot be loaded as a model: {str(exc).splitlines()[0][:200]}"
@@ -103,12 +105,15 @@ def load_classifier(
 
 def is_cached(model: str | os.PathLike[str]) -> bool:
     """True when opening this model will not need an ONNX export first."""
-    from inference.export import model_cache_dir
+    from inference.export import cache_target
 
     name = os.fspath(model)
     if name in PRETRAINED:
-        card = pretrained_card(PRETRAINED[name])
-        return (model_cache_dir() / f"{card.version}-{card.sha256[:16]}.onnx").is_file()
+        return cache_target(pretrained_card(PRETRAINED[name])).is_file()
+    path = Path(name)
+    if path.suffix.lower() in (".safetensors", ".pth", ".pt") and path.is_file():
+        card = dataclasses.replace(load_card(path), sha256=sha256_file(path))
+        return cache_target(card).is_file()
     return True
 
 

@@ -8,6 +8,7 @@ from torch import nn
 
 from inference.builtin import pretrained_card
 from inference.card import ModelCard
+from inference.safety import UnsafeInputError, safe_architecture
 from inference.taxonomy import OTHER, aggregation_matrix, imagenet_map, taxonomy_by_key
 from inference.weights import (
     PRETRAINED,
@@ -91,6 +92,13 @@ class ClassifierNet(nn.Module):
 def _timm_backbone(architecture: str) -> nn.Module:
     import timm
 
+    # Only networks timm defines locally: a hub or folder prefix would fetch code or weights.
+    try:
+        safe_architecture(architecture)
+    except UnsafeInputError as exc:
+        raise WeightsError(str(exc)) from None
+    if not timm.is_model(architecture):
+        raise WeightsError(f"unknown architecture {architecture!r}: not a network timm defines")
     return timm.create_model(architecture, pretrained=False)
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inference.safety import file_kind, open_regular
+
 THUMB_SIDE = 32
 _ORIENTATION = 0x0112
 
@@ -75,9 +77,11 @@ class Frame:
         )
 
 
-def _decode(path: str | os.PathLike[str], draft: int) -> Image.Image:
+def open_oriented(path: str | os.PathLike[str], draft: int) -> Image.Image:
     """Open, decode (JPEGs at reduced scale, at least ``draft`` px a side) and orient a frame."""
-    with Image.open(path) as im:
+    # Checked on the open file too: a FIFO put in the file's place after any earlier look
+    # must be refused, not block the reader.
+    with open_regular(path) as f, Image.open(f) as im:
         if im.format == "JPEG":
             im.draft("RGB", (draft, draft))
         if _orientation(im) != 1:
@@ -87,7 +91,7 @@ def _decode(path: str | os.PathLike[str], draft: int) -> Image.Image:
         return im
 
 
-def _errors(exc: Exception) -> ImageLoadError:
+def load_error(exc: Exception) -> ImageLoadError:
     if isinstance(exc, OSError) and exc.errno in _UNAVAILABLE:
         return MediaUnavailableError(f"cannot be read now: {exc.strerror or exc}")
     if isinstance(exc, Image.DecompressionBombError):
@@ -108,9 +112,9 @@ def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG
     JPEGs decode at reduced scale (libjpeg's DCT scaling) at just the resolution the crops need.
     Raises ImageLoadError with the reason.
     """
-    _check_regular(path)
+    check_regular_file(path)
     try:
-        im = _decode(path, mid_long * 3 // 4)
+        im = open_oriented(path, mid_long * 3 // 4)
         w, h = im.size
         if max(w, h) > mid_long:
             scale = mid_long / max(w, h)
@@ -126,7 +130,7 @@ def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
 
 
 def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +139,10 @@ def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.nd
 
     Raises ImageLoadError with the reason.
     """
-    _check_regular(path)
+    check_regular_file(path)
     try:
         # Asking for 3/4 of the side lets libjpeg use its 1/8 scale on 4:3 frames.
-        im = _decode(path, size * 3 // 4)
+        im = open_oriented(path, size * 3 // 4)
         rgb = np.asarray(
             im.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8
         )
@@ -149,10 +153,10 @@ def load_rgb(path: str | os.PathLike[str], size: int) -> tuple[np.ndarray, np.nd
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
 
 
-def _check_regular(path: str | os.PathLike[str]) -> None:
+def check_regular_file(path: str | os.PathLike[str]) -> None:
     """Refuse anything that is not a regular file (a FIFO would block the reader for ever)."""
     try:
         mode = os.stat(path).st_mode
@@ -166,6 +170,6 @@ def _check_regular(path: str | os.PathLike[str]) -> None:
             raise MediaUnavailableError(f"cannot be read now: {folder} is not there") from exc
         raise ImageLoadError("the file no longer exists") from exc
     except OSError as exc:
-        raise _errors(exc) from exc
+        raise load_error(exc) from exc
     if not stat.S_ISREG(mode):
-        raise ImageLoadError("not a regular file")
+        raise ImageLoadError(f"not a regular file ({file_kind(mode)})")

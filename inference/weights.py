@@ -9,7 +9,11 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.safety import UnsafeInputError, check_archive
+
 IMAGENET_MEAN_STD = (0.5, 0.5, 0.5)
+# Larger than any backbone this app can fine-tune; a torch archive never needs more.
+MAX_WEIGHTS_BYTES = 16 * 2**30
 
 
 class WeightsError(RuntimeError):
@@ -101,6 +105,10 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict:
             return load_file(str(p), device="cpu")
         except Exception as exc:
             raise WeightsError(f"{p} is not a valid safetensors file: {exc}") from exc
+    try:
+        check_archive(p, max_bytes=MAX_WEIGHTS_BYTES)
+    except UnsafeInputError as exc:
+        raise WeightsError(f"refused to load {p.name}: {exc}") from None
     try:
         data = torch.load(str(p), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, EOFError) as exc:

@@ -43,5 +43,6 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     base = tmp_path_factory.mktemp("appdirs")
     monkeypatch.setenv("LABELER_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("LABELER_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("LABELER_LOG_DIR", str(base / "logs"))
     monkeypatch.setenv("LABELER_MODEL_CACHE", str(ROOT / ".venv" / "model-cache"))
     return base

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODES = ("label", "rescan", "predict", "checkpoint", "backup", "migration")
+MODES = ("label", "rescan", "predict", "checkpoint", "backup", "migration", "restore")
 SPECIES = ("red_fox", "blank", "roe_deer", "wild_boar", "badger")
 
 
@@ -85,6 +85,7 @@ class Outcome:
     checkpoint_ok: bool
     backups_ok: bool
     detail: str = ""
+    restore: str = ""  # "refused" or "restored" when a restore was attempted mid-run
 
 
 def prepare(folder: Path, n_images: int = 120) -> tuple[Path, Path]:
@@ -115,6 +116,7 @@ def downgrade_schema(db: Path) -> None:
     dst.execute("DROP TABLE IF EXISTS md_images")
     dst.execute("DROP TABLE IF EXISTS detections")
     dst.execute("DROP TABLE IF EXISTS image_notes")
+    dst.execute("DROP TABLE IF EXISTS clock_corrections")
     dst.execute("DROP INDEX IF EXISTS image_predictions_model")
     dst.execute("DROP INDEX IF EXISTS observations_image")
     dst.execute("ALTER TABLE image_predictions DROP COLUMN thumb")
@@ -133,6 +135,9 @@ def run_iteration(db: Path, card: Path, mode: str, seed: int, *, max_delay: floa
     rng = random.Random(seed)
     if mode == "migration":
         downgrade_schema(db)
+    if mode == "restore":
+        with Store(db) as store:
+            store.backup(reason="drill")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.crash", "--db", str(db), "--card", str(card), "--log", str(log),
@@ -145,6 +150,12 @@ def run_iteration(db: Path, card: Path, mode: str, seed: int, *, max_delay: floa
         assert proc.stdout is not None
         proc.stdout.readline()
         time.sleep(rng.uniform(0.0, max_delay))
+    restore = ""
+    if mode == "restore":
+        # A user restores while the driver (the window, a CLI job) still writes; labels it
+        # confirms afterwards must land in the working catalog.
+        restore = _try_restore(db)
+        time.sleep(rng.uniform(0.05, max_delay))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     if proc.stdout:
@@ -194,7 +205,18 @@ def run_iteration(db: Path, card: Path, mode: str, seed: int, *, max_delay: floa
             backups_ok &= conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
         finally:
             conn.close()
-    return Outcome(mode, n_acks, lost, integrity, checkpoint_ok, backups_ok)
+    return Outcome(mode, n_acks, lost, integrity, checkpoint_ok, backups_ok, restore=restore)
+
+
+def _try_restore(db: Path) -> str:
+    """Restore the newest backup of ``db`` now: "refused" (in use) or "restored"."""
+    from labeler.core.store import CatalogLocked, restore_catalog
+
+    try:
+        restore_catalog(db)
+    except CatalogLocked:
+        return "refused"
+    return "restored"
 
 
 if __name__ == "__main__":

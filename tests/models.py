@@ -43,3 +43,45 @@ def make_tiny_model(folder: Path, labels: list[str] | None = None, seed: int = 0
     )
     save_card(card, path)
     return path
+
+
+def make_tiny_detector(path: Path, *, layout: str = "v5", size: int = 64, cells: int = 4) -> Path:
+    """A real ONNX detector in the YOLO style: every cell of a ``cells`` x ``cells`` grid is an
+    anchor box of one cell, whose objectness is how bright the cell is (bright cells hold
+    "animals"). ``layout`` is ``v5`` (N x boxes x 8, objectness column), ``v8``
+    (N x 7 x boxes, no objectness) or ``bad`` (an output that is no detector's)."""
+    import torch
+    from torch import nn
+
+    step = size / cells
+    ys, xs = torch.meshgrid(torch.arange(cells), torch.arange(cells), indexing="ij")
+    centres = torch.stack([(xs.flatten() + 0.5) * step, (ys.flatten() + 0.5) * step], 1)
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("centres", centres.float())
+
+        def forward(self, x):
+            gray = x.mean(dim=1, keepdim=True)
+            cell = nn.functional.avg_pool2d(gray, int(step)).flatten(1)  # N x cells^2
+            obj = ((cell - 0.5) * 4).clamp(0, 1)
+            n, a = obj.shape
+            wh = torch.full((n, a, 2), step, dtype=x.dtype)
+            xy = self.centres.unsqueeze(0).expand(n, a, 2)
+            cls = torch.stack(
+                [torch.ones_like(obj), torch.zeros_like(obj), torch.zeros_like(obj)], 2
+            )
+            if layout == "bad":
+                return obj
+            if layout == "v8":
+                return torch.cat([xy, wh, cls * obj.unsqueeze(2)], 2).transpose(1, 2)
+            return torch.cat([xy, wh, obj.unsqueeze(2), cls], 2)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        Tiny().eval(), (torch.zeros(1, 3, size, size),), str(path), dynamo=False,
+        input_names=["images"], output_names=["output"], dynamic_axes={"images": {0: "n"}},
+        opset_version=17,
+    )  # fmt: skip
+    return path

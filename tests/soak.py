@@ -1,5 +1,7 @@
-"""Concurrency soak: labeling, prediction writes, head retraining, backups, rescans and exports at
-once, through the app's one writer; counts "database is locked" and label commit latency."""
+"""Concurrency soak: labeling, prediction writes, head retraining, backups, rescans, exports,
+restore attempts and the card pulled out now and then, at once, through the app's one writer;
+counts "database is locked", label commit latency, confirmed labels that are not in the working
+catalog at the end, and images wrongly marked missing."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from labeler.core.ingest import commit_batch, finalize_scan
 from labeler.core.labeling import LabelSession
 from labeler.core.learning import retrain_head
 from labeler.core.scan import ScanBatch, iter_scan
-from labeler.core.store import PredictionRow, Store
+from labeler.core.store import (
+    CatalogLocked,
+    PredictionRow,
+    Store,
+    list_backups,
+    restore_catalog,
+)
 from labeler.core.writer import CatalogWriter
 
 SPECIES = ("red_fox", "blank", "roe_deer", "wild_boar")
@@ -39,6 +47,11 @@ class SoakReport:
     rescans: int = 0
     exports: int = 0
     locked: int = 0
+    restores_attempted: int = 0
+    restores_refused: int = 0
+    labels_outside: int = 0
+    card_pulls: int = 0
+    marked_missing: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -64,6 +77,8 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
     )
     store.set_active_model(model)
 
+    confirmed: dict[int, str] = {}
+
     def labeler() -> None:
         rng = random.Random(1)
         while not stop.is_set():
@@ -74,6 +89,7 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
             def job(s, image_id=image_id, species=species, t0=t0, done=done):
                 record = session.set_species([image_id], species)
                 latencies.append(time.perf_counter() - t0)
+                confirmed[image_id] = species
                 done.set()
                 return record
 
@@ -115,7 +131,10 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
         while not stop.is_set():
             try:
                 for p in rng.sample(files, 20):
-                    os.utime(p, ns=(time.time_ns(), time.time_ns()))
+                    try:
+                        os.utime(p, ns=(time.time_ns(), time.time_ns()))
+                    except FileNotFoundError:
+                        pass  # the card is out just now
                 with Store(db, readonly=True) as ro:
                     known = ro.file_index()
                 started = time.perf_counter()
@@ -151,8 +170,40 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
                 problem("rescan", exc)
             time.sleep(0.5)
 
+    def restorer() -> None:
+        # A user restoring a backup while the window writes: refused every time.
+        while not stop.is_set():
+            if not list_backups(db):  # the backup thread has not made one yet
+                time.sleep(0.1)
+                continue
+            try:
+                restore_catalog(db, wait_s=0.2)
+                with lock:
+                    report.restores_attempted += 1
+                    report.errors.append("restore: replaced the catalog while it was open")
+            except CatalogLocked:
+                with lock:
+                    report.restores_attempted += 1
+                    report.restores_refused += 1
+            except Exception as exc:
+                problem("restore", exc)
+            time.sleep(0.5)
+
+    def puller() -> None:
+        # The card comes out for half a second now and then: scans pause, nothing is marked
+        # missing, and the work on the catalog goes on.
+        away = card.with_name(card.name + ".pulled")
+        while not stop.wait(3.0):
+            os.rename(card, away)
+            time.sleep(0.5)
+            os.rename(away, card)
+            with lock:
+                report.card_pulls += 1
+
     threads = [
+        threading.Thread(target=puller, name="puller"),
         threading.Thread(target=labeler, name="labeler"),
+        threading.Thread(target=restorer, name="restorer"),
         threading.Thread(target=predictor, name="predictor"),
         threading.Thread(target=reader, args=("retrains", retrain_head, 0.3), name="trainer"),
         threading.Thread(
@@ -175,6 +226,12 @@ def run_soak(db: Path, card: Path, seconds: float) -> SoakReport:
     for t in threads:
         t.join(60)
     writer.close(60)
+    with Store(db, readonly=True) as ro:
+        stored = ro.labels(list(confirmed))
+        report.marked_missing = int(ro.scalar("SELECT count(*) FROM images WHERE missing=1"))
+    report.labels_outside = sum(
+        1 for i, sp in confirmed.items() if not stored[i] or stored[i][0].species_key != sp
+    )
     lat = np.array(latencies) * 1000
     report.labels = len(lat)
     report.label_p95_ms = round(float(np.percentile(lat, 95)), 1) if len(lat) else 0.0

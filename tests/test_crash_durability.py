@@ -27,6 +27,7 @@ def test_no_acknowledged_label_is_lost_when_killed_fifty_times(crash_project):
     assert {o.integrity for o in outcomes} == {"ok"}
     assert all(o.checkpoint_ok and o.backups_ok for o in outcomes)
     assert {o.mode for o in outcomes if o.acknowledged} == set(MODES)
+    assert {o.restore for o in outcomes if o.mode == "restore"} == {"refused"}
     with Store(db) as store:
         names = [r[0] for r in store.query("SELECT name FROM _sqlite_migrations ORDER BY id")]
         assert set(names) == {m.name for m in MIGRATIONS._migrations}

@@ -49,6 +49,7 @@ def test_a_corrupt_catalog_is_set_aside_and_the_newest_backup_restored(tmp_path,
 
 def test_a_zero_byte_catalog_never_gets_overwritten(tmp_path):
     db = tmp_path / "c.sqlite"
+    Store(db).close()
     db.write_bytes(b"")
     with pytest.raises(DatabaseUnusable):
         Store(db)

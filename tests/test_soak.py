@@ -1,4 +1,5 @@
-"""Everything at once against one catalog: no "database is locked", fast label commits."""
+"""Everything at once against one catalog: no "database is locked", fast label commits, and no
+restore ever moves the catalog from under the writer."""
 
 from __future__ import annotations
 
@@ -22,5 +23,8 @@ def test_concurrent_work_never_locks_the_database_and_labels_commit_fast(tmp_pat
     assert report.labels > 50 and report.prediction_batches > 20
     assert report.retrains > 2 and report.backups > 2 and report.exports > 2 and report.rescans >= 2
     assert report.label_p95_ms < 50, report
+    assert report.restores_attempted >= 2
+    assert report.restores_refused == report.restores_attempted and report.labels_outside == 0
+    assert report.card_pulls >= 2 and report.marked_missing == 0
     with Store(db) as store:
         assert store.integrity_check() == "ok"

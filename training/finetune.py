@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.card import ModelCard, save_card
-from inference.preprocess import load_rgb
+from inference.preprocess import MID_LONG, load_frame
 from training.head import Head, class_weights
 
 
@@ -93,17 +93,30 @@ def _train_mode(net) -> None:
             m.eval()
 
 
-def _load_images(paths: Sequence[str], size: int) -> tuple[np.ndarray, list[int]]:
-    arrays, ok = [], []
-    for i, p in enumerate(paths):
+def _load_images(samples: Sequence[tuple], size: int) -> tuple[np.ndarray, list[int]]:
+    """The views the network is trained and validated on, and the sample each belongs to.
+
+    Every sample gives its whole frame; one with an animal box (``(path, label, box)``) also
+    gives the padded square crop around it, as prediction does. Unreadable samples are left out.
+    """
+    from inference.localize import Region, square_crop_box
+
+    arrays, owner = [], []
+    for i, sample in enumerate(samples):
+        box = sample[2] if len(sample) > 2 else None
         try:
-            arrays.append(load_rgb(p, size)[0])
-            ok.append(i)
+            frame = load_frame(sample[0], size, MID_LONG)
         except Exception:
             continue
+        arrays.append(frame.whole)
+        owner.append(i)
+        if box is not None:
+            h, w = frame.mid.shape[:2]
+            arrays.append(frame.crop(square_crop_box(Region(*box, 1.0, "box"), w, h), size))
+            owner.append(i)
     if not arrays:
-        return np.zeros((0, size, size, 3), np.uint8), ok
-    return np.stack(arrays), ok
+        return np.zeros((0, size, size, 3), np.uint8), owner
+    return np.stack(arrays), owner
 
 
 def save_checkpoint_atomic(state: dict, path: Path) -> None:
@@ -118,8 +131,8 @@ def save_checkpoint_atomic(state: dict, path: Path) -> None:
 
 
 def fine_tune(
-    train: Sequence[tuple[str, str]],
-    val: Sequence[tuple[str, str]],
+    train: Sequence[tuple],
+    val: Sequence[tuple],
     *,
     base: str = "lite0",
     out_dir: str | os.PathLike[str],
@@ -134,10 +147,13 @@ def fine_tune(
     network=None,
     base_card: ModelCard | None = None,
 ) -> Generator[EpochProgress, None, FineTuneResult]:
-    """Fine-tune ``base`` on ``train`` (path, label) pairs, validating on ``val`` after each epoch.
+    """Fine-tune ``base`` on ``train`` samples, validating on ``val`` after each epoch.
 
-    The classifier starts from ``init_head`` (the instant-learning head) when given. Raises
-    TrainingError when CUDA runs out of memory or no image can be read.
+    A sample is ``(path, label)`` or ``(path, label, box)`` with the animal's normalised box:
+    the network then learns from both the whole frame and the crop around the animal, and is
+    validated on their averaged probabilities, as prediction uses them. The classifier starts
+    from ``init_head`` (the instant-learning head) when given. Raises TrainingError when CUDA
+    runs out of memory or no image can be read.
     """
     import torch
     from torch import nn
@@ -150,7 +166,7 @@ def fine_tune(
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    classes = sorted({label for _, label in train} | {label for _, label in val})
+    classes = sorted({s[1] for s in train} | {s[1] for s in val})
     if len(classes) < 2:
         raise TrainingError("fine-tuning needs confirmed labels of at least two classes")
     index = {c: i for i, c in enumerate(classes)}
@@ -187,12 +203,13 @@ def fine_tune(
                 net.head.bias[index[c]] = float(b[j])
     dev = torch_device(device)
     margin = int(size * 1.15)
-    x_train, ok_train = _load_images([p for p, _ in train], margin)
-    x_val, ok_val = _load_images([p for p, _ in val], margin)
+    x_train, ok_train = _load_images(train, margin)
+    x_val, ok_val = _load_images(val, margin)
     if len(ok_train) == 0:
         raise TrainingError("none of the training images could be read")
     y_train = np.array([index[train[i][1]] for i in ok_train], np.int64)
     y_val = np.array([index[val[i][1]] for i in ok_val], np.int64)
+    owner_val = np.array(ok_val, np.int64)
     weights = torch.from_numpy(class_weights(y_train, len(classes))).to(dev)
     net = net.to(dev)
     loss_fn = nn.CrossEntropyLoss(weight=weights)
@@ -202,7 +219,8 @@ def fine_tune(
     card = replace(
         base_card, name=version, version=version, labels=tuple(classes), kind="finetuned",
         parent_version=base_card.version, sha256="", embedding_dim=backbone.num_features,
-        extra={"base": base, "train_images": len(ok_train), "val_images": len(ok_val)},
+        extra={"base": base, "train_images": len(set(ok_train)), "val_images": len(set(ok_val)),
+               "train_views": len(ok_train)},
     )  # fmt: skip
     rng = np.random.default_rng(0)
     cancelled = False
@@ -236,7 +254,7 @@ def fine_tune(
                                     time.perf_counter() - t0)  # fmt: skip
             if cancelled:
                 break
-            acc = _validate(net, x_val, y_val, size, dev, batch_size)
+            acc = _validate(net, x_val, y_val, owner_val, size, dev, batch_size)
             history.append(
                 {"epoch": epoch + 1, "loss": running, "val_accuracy": acc, "unfrozen": unfrozen}
             )
@@ -262,18 +280,23 @@ def fine_tune(
                           history, dev, time.perf_counter() - t0, cancelled)  # fmt: skip
 
 
-def _validate(net, x: np.ndarray, y: np.ndarray, size: int, dev: str, batch_size: int) -> float:
+def _validate(net, x: np.ndarray, y: np.ndarray, owner: np.ndarray, size: int, dev: str,
+              batch_size: int) -> float:  # fmt: skip
+    """Accuracy over samples, each judged on the mean probabilities of its views."""
     import torch
 
     if len(y) == 0:
         return float("nan")
     net.eval()
-    correct = 0
+    probs = []
     with torch.inference_mode():
         for start in range(0, len(y), batch_size):
             xb = torch.from_numpy(x[start : start + batch_size]).permute(0, 3, 1, 2)
             xb = _augment(xb, False, size).permute(0, 2, 3, 1).contiguous().to(dev)
-            probs = net(xb)[0]
-            correct += int((probs.argmax(1).cpu().numpy() == y[start : start + batch_size]).sum())
+            probs.append(net(xb)[0].float().cpu().numpy())
     _train_mode(net)
-    return correct / len(y)
+    p = np.concatenate(probs)
+    samples = np.unique(owner)
+    fused = np.stack([p[owner == s].mean(axis=0) for s in samples])
+    truth = np.array([y[owner == s][0] for s in samples])
+    return float((fused.argmax(axis=1) == truth).mean())

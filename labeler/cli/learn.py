@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import sys
 from pathlib import Path
 
-from labeler.cli.common import add_common, emit, open_store, verb
+from labeler.cli.common import add_common, emit, existing_file, fail, open_store, ranged, verb
+from labeler.cli.progress import Bar
+from labeler.core.applog import get_logger
+
+log = get_logger("cli")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,25 +19,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_common(p)
     p.add_argument("--full", action="store_true", help="also fine-tune the backbone")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--imbalance", choices=["balanced", "oversample", "none"], default="balanced")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                   help="where --full fine-tunes (auto: the GPU when there is one)")  # fmt: skip
+    p.add_argument("--epochs", type=ranged(int, 1, 1000, what="--epochs"), default=4,
+                   help="fine-tuning epochs with --full, 1 to 1000 (default 4)")  # fmt: skip
+    p.add_argument("--imbalance", choices=["balanced", "oversample", "none"], default="balanced",
+                   help="how rare species are weighted (default balanced)")  # fmt: skip
     e = sub.add_parser("evaluate", help="score the current model against a truth file")
     add_common(e)
-    e.add_argument("--truth", required=True, help="CSV with a relative path and a species per row")
-    e.add_argument("--target", type=float, default=0.966, help="accuracy for the coverage figure")
+    e.add_argument("--truth", required=True, type=existing_file,
+                   help="CSV with a relative path and a species per row")  # fmt: skip
+    e.add_argument("--target", type=ranged(float, 0.5, 0.9999, what="--target"), default=0.966,
+                   help="accuracy for the coverage figure, 0.5 to 0.9999 (default 0.966)")  # fmt: skip
 
 
-def _ensure_predictions(store, folder: Path) -> None:
-    from inference.models import load_classifier
-    from labeler.core.ingest import scan_to_end
-    from labeler.core.predict_job import run_predict
+def _ensure_predictions(store, folder: Path, args: argparse.Namespace) -> None:
+    from labeler.cli.predict import open_model, predict_with_progress
+    from labeler.cli.scan import scan_with_progress
 
-    scan_to_end(store, folder)
+    scan = scan_with_progress(store, folder, args)
+    if scan.images == 0:
+        raise fail(f"no usable images in {folder} ({scan.files} files scanned)")
     if store.active_model() is None:
-        gen = run_predict(store, str(folder), load_classifier("lite0"))
-        for _ in gen:
-            pass
+        predict_with_progress(store, folder, open_model("lite0", args), args)
 
 
 @verb("train")
@@ -44,14 +50,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     from labeler.core.retrain import retrain
 
     with open_store(args) as store:
-        _ensure_predictions(store, args.folder)
+        _ensure_predictions(store, args.folder, args)
         outcome = retrain(store, imbalance=args.imbalance).outcome
+        if outcome.head is None and not args.full:
+            raise fail(f"nothing trained: {outcome.reason} ({outcome.n_labels} confirmed labels)")
         data = {"head": outcome.summary(), "active_model": store.active_model()["version"]}
         if args.full:
             from labeler.core.finetune_job import run_full_fine_tune
 
-            data["fine_tune"] = run_full_fine_tune(store, args.folder, device=args.device, epochs=args.epochs,
-                                                   progress=None if args.json else _print_progress)  # fmt: skip
+            with Bar(args, "fine-tune", "epochs") as bar:
+                data["fine_tune"] = run_full_fine_tune(
+                    store, args.folder, device=args.device, epochs=args.epochs,
+                    progress=lambda event: _on_fine_tune_event(bar, event),
+                )  # fmt: skip
             data["active_model"] = store.active_model()["version"]
     h = data["head"]
     lines = [
@@ -71,16 +82,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_progress(event) -> None:
-    if event.phase == "validate":
-        print(f"epoch {event.epoch}/{event.epochs} ({event.unfrozen}): loss {event.loss:.3f}, "
-              f"validation accuracy {event.val_accuracy:.3f}", file=sys.stderr)  # fmt: skip
+def _on_fine_tune_event(bar: Bar, event) -> None:
+    if getattr(event, "phase", None) == "validate":
+        bar.update(event.epoch, event.epochs)
+        log.info("epoch %s/%s (%s): loss %.3f, validation accuracy %.3f", event.epoch,
+                 event.epochs, event.unfrozen, event.loss, event.val_accuracy)  # fmt: skip
 
 
-def read_truth(path: str) -> list[tuple[str, str]]:
+def read_truth(path: str | Path) -> list[tuple[str, str]]:
     """(relative path, species) rows of a truth CSV (columns path and species/label, or the first two)."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
+    from labeler.core.exchange.csvread import read_rows
+
+    rows = read_rows(path)
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
@@ -98,22 +111,35 @@ def read_truth(path: str) -> list[tuple[str, str]]:
 @verb("evaluate")
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Compare the current model's suggestions with a truth file (never on training labels)."""
+    from labeler.core.audits import describe_audited, plan_auto_accept
     from labeler.core.learning import evaluation_probabilities
     from training.metrics import evaluate
 
-    truth = read_truth(args.truth)
+    try:
+        truth = read_truth(args.truth)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if not truth:
+        raise fail(f"nothing to evaluate: {args.truth} holds no rows of path and species")
     with open_store(args) as store:
-        _ensure_predictions(store, args.folder)
+        _ensure_predictions(store, args.folder, args)
         ids = {p: i for i, p in store.image_paths().items()}
         keys = _species_resolver(store)
         wanted = [(ids[p], keys(s)) for p, s in truth if p in ids]
         unmatched = [p for p, _ in truth if p not in ids]
         labels, probs, kept = evaluation_probabilities(store, [i for i, _ in wanted])
         answer = dict(wanted)
+        if not kept:
+            raise fail(f"nothing to evaluate: none of the {len(truth)} rows of {args.truth} "
+                       f"matches a predicted image of {args.folder}")  # fmt: skip
         ev = evaluate(probs, labels, [answer[i] for i in kept], target=args.target)
         version = store.active_model()["version"] if store.active_model() else None
+        audited = plan_auto_accept(store, args.target).summary
     data = ev.to_json()
     data.update({"model_version": version, "unmatched": unmatched, "coverage": ev.coverage[::10]})
+    data["audited"] = {k: audited.get(k) for k in (
+        "accepted", "unlabeled", "share", "target", "confidence", "per_species", "expected_errors",
+        "audits_answered", "audits_needed_per_species", "certificates", "held_back")}  # fmt: skip
     lines = [
         f"{ev.n} images scored with {version}; {len(unmatched)} truth rows match no image",
         f"top-1 {ev.top1:.3f}  top-5 {ev.top5:.3f}  coverage at {args.target:.1%} accuracy: {ev.coverage_at_target:.1%}",
@@ -124,19 +150,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             lines.append(
                 f"{c.label[:28]:28} {c.precision:9.3f} {c.recall:7.3f} {c.f1:6.3f} {c.support:5d}"
             )
+    lines.append("audited estimate (what auto-accept would do now):")
+    lines += ["  " + line for line in describe_audited(audited).splitlines()]
     emit(args, data, "\n".join(lines))
     return 0
 
 
 def _species_resolver(store):
-    species = store.species()
-    by = {}
-    for s in species:
-        by[s.key.casefold()] = s.key
-        by[s.common_name.casefold()] = s.key
-        if s.scientific_name:
-            by[s.scientific_name.casefold()] = s.key
-    return lambda text: by.get(text.strip().casefold(), text.strip())
+    from labeler.core.species_match import SpeciesMatcher
+
+    matcher = SpeciesMatcher(store.species())
+    return lambda text: matcher.key(text) or text.strip()
 
 
 __all__ = ["math", "read_truth"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from labeler.cli.common import add_common, emit, open_store, verb
 
@@ -35,17 +36,23 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 @verb("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
-    """Set the current catalog aside (never deleted) and restore a backup in its place."""
-    from labeler.core.maintenance import restore_catalog
-    from labeler.core.project import resolve_db_path
-    from labeler.core.store import StoreError
+    """Restore a verified backup in place of the catalog, which is set aside (never deleted).
 
-    db = resolve_db_path(args.folder, args.db)
+    The backup is checked first, and nothing moves while another process has the catalog open.
+    """
+    from labeler.core.project import resolve_db_path
+    from labeler.core.store import StoreError, restore_catalog
+
     try:
-        report = restore_catalog(db, args.source)
-    except StoreError as exc:
+        db = resolve_db_path(args.folder, args.db)
+        result = restore_catalog(db, Path(args.source).expanduser() if args.source else None)
+    except (StoreError, ValueError) as exc:
         raise SystemExit(f"labeler: {exc}") from None
-    aside = report["set_aside"]
-    emit(args, report,
-         f"restored {report['restored']}" + (f"; the previous catalog is kept at {aside}" if aside else ""))  # fmt: skip
+    aside = result.set_aside
+    emit(
+        args,
+        {"restored": str(result.restored), "set_aside": str(aside) if aside else None},
+        f"restored {result.restored}"
+        + (f"; the previous catalog is kept at {aside}" if aside else ""),
+    )
     return 0

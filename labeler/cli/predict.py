@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
+import os
 
-from labeler.cli.common import add_common, emit, open_store, verb
+from labeler.cli.common import add_common, emit, fail, open_store, output_file, ranged, verb
+from labeler.cli.progress import drive, waiting
 from labeler.core.csvsafe import safe_cell
+from labeler.core.exchange.atomic import atomic_output
+
+MAX_BATCH = 1024
+# Seconds a one-time ONNX export of a built-in model takes on a laptop CPU (measured: lite0
+# about 18 s); the progress bar counts against it.
+EXPORT_SECONDS = {"lite0": 20.0, "lite2": 40.0}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,9 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--model", action="append", default=None,
         help="built-in model (lite0, lite2) or a weights file with its card; repeat to ensemble",
     )  # fmt: skip
-    p.add_argument("--backend", choices=["onnx", "torch"], default="onnx")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--backend", choices=["onnx", "torch"], default="onnx",
+                   help="run the model with onnxruntime (default) or torch")  # fmt: skip
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to run the model (auto: the GPU when there is one)")  # fmt: skip
+    p.add_argument("--batch", type=ranged(int, 1, MAX_BATCH, what="--batch"), default=32,
+                   help=f"images per model call, 1 to {MAX_BATCH} (default 32)")  # fmt: skip
     p.add_argument("--bursts", action="store_true", help="average suggestions over each burst")
     p.add_argument(
         "--regions", default="auto",
@@ -27,40 +37,68 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the folder, else the built-in localizer), builtin, none (whole frame only), or the name "
         "of an imported results file or detector run",
     )  # fmt: skip
-    p.add_argument("--out", help="write predictions.csv: one row per image and rank")
+    p.add_argument("--out", type=output_file,
+                   help="write predictions.csv: one row per image and rank")  # fmt: skip
+
+
+def open_model(name: str, args: argparse.Namespace, *, backend: str = "onnx", device: str = "auto"):
+    """Load a model; the one-time ONNX export of a built-in model shows its own progress."""
+    from inference.models import is_cached, load_classifier
+    from inference.weights import WeightsError
+
+    def load():
+        try:
+            return load_classifier(name, backend=backend, device=device)
+        except (WeightsError, ValueError, RuntimeError, OSError) as exc:
+            raise fail(f"cannot open model {name}: {exc}") from None
+
+    if backend == "onnx" and not is_cached(name):
+        label = os.path.basename(name)
+        return waiting(args, f"preparing {label} for first use (one-time ONNX export)",
+                       EXPORT_SECONDS.get(name, 30.0), load)  # fmt: skip
+    return load()
+
+
+def predict_with_progress(
+    store, folder, clf, args: argparse.Namespace, batch_size: int = 32, regions=None
+):
+    """Run one model over the unpredicted images with a progress bar; returns its report."""
+    from labeler.core.prediction import predict_project
+
+    extra = {} if regions is None else {"regions": regions}
+    gen = predict_project(store, folder, clf, batch_size=batch_size, **extra)
+    return drive(gen, args, f"predict ({clf.card.name})", "images")
 
 
 @verb("predict")
 def cmd_predict(args: argparse.Namespace) -> int:
     """Run the models over the folder and report figures (and optionally a CSV)."""
-    from labeler.core.ingest import scan_to_end
-    from labeler.core.jobs import JobWarning
-    from labeler.core.prediction import ModelUnavailable, predict_project
-    from labeler.core.regions import RegionSourceError
+    from inference.weights import WeightsError
+    from labeler.cli.scan import scan_with_progress
+    from labeler.core.regions import RegionSourceError, plan_regions
 
     models = args.model or ["lite0"]
     with open_store(args) as store:
-        scan = scan_to_end(store, args.folder)
+        scan = scan_with_progress(store, args.folder, args)
         if scan.state == "paused":
-            raise SystemExit(f"labeler: {'; '.join(scan.notes)}")
+            raise fail("; ".join(scan.notes), 3)
+        if scan.images == 0:
+            raise fail(f"nothing to predict: no usable images in {args.folder} "
+                       f"({scan.files} files scanned)")  # fmt: skip
         reports, model_ids = [], []
         for name in models:
-            gen = predict_project(store, args.folder, name, batch_size=args.batch,
-                                  backend=args.backend, device=args.device, regions=args.regions)  # fmt: skip
-            while True:
-                try:
-                    event = next(gen)
-                except StopIteration as stop:
-                    reports.append(stop.value)
-                    break
-                except (ModelUnavailable, RegionSourceError) as exc:
-                    raise SystemExit(f"labeler: {exc}") from None
-                if args.json or isinstance(event, JobWarning):
-                    continue
-                if getattr(event, "total", 0):
-                    print(f"\r{event.done}/{event.total} images", end="", file=sys.stderr)
-            if not args.json:
-                print(file=sys.stderr)
+            clf = open_model(name, args, backend=args.backend, device=args.device)
+            try:
+                plan = plan_regions(store, args.regions)
+            except RegionSourceError as exc:
+                raise fail(str(exc)) from None
+            try:
+                reports.append(
+                    predict_with_progress(store, args.folder, clf, args, args.batch, plan)
+                )
+            except WeightsError as exc:
+                # A broken model (NaN, wrong shapes) stops the run; its batch is not kept.
+                raise fail(f"model {name} stopped the run: {exc}") from None
             model_ids.append(store.model_id(reports[-1].model_version))
         if args.out:
             rows = write_csv(store, model_ids, args.out, bursts=args.bursts)
@@ -98,7 +136,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.out:
         lines.append(f"wrote {rows} rows to {args.out}")
     emit(args, data, "\n".join(lines))
-    return 3 if main.paused else 0
+    if main.paused:
+        raise fail(f"predicting stopped early: {main.paused}; {main.unavailable} images are left "
+                   "for the next run", 3)  # fmt: skip
+    if main.predicted == 0 and main.already_done == 0 and main.failed:
+        raise fail(f"no image could be predicted ({main.failed} failed; see the list above)")
+    return 0
 
 
 def write_csv(store, model_ids: list[int], out: str, *, bursts: bool) -> int:
@@ -111,7 +154,7 @@ def write_csv(store, model_ids: list[int], out: str, *, bursts: bool) -> int:
     info = {image_id: (path, empty) for image_id, path, empty in store.predicted_paths(first)}
     versions = "+".join(store.model_version(m) or "" for m in model_ids)
     n = 0
-    with open(out, "w", newline="", encoding="utf-8") as f:
+    with atomic_output(out, newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(
             ["path", "rank", "species", "scientific_name", "score", "empty_score", "model_version"]

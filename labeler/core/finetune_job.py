@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -19,6 +19,8 @@ from labeler.core.learning import (
     retrain_head,
     training_set,
 )
+from labeler.core.regions import crop_boxes, plan_from_card
+from labeler.core.safepath import image_path
 from labeler.core.store import Store
 from training.head import Head, fit_head, group_folds
 
@@ -28,8 +30,8 @@ class FineTunePlan:
     """Training and validation images (path, label), grouped by burst, and the baseline to beat."""
 
     base: str
-    train: list[tuple[str, str]]
-    val: list[tuple[str, str]]
+    train: list[tuple[str, str, tuple[float, float, float, float] | None]]
+    val: list[tuple[str, str, tuple[float, float, float, float] | None]]
     init_head: Head | None
     head_only_val_accuracy: float
     version: str
@@ -51,8 +53,10 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
         val_mask = np.arange(len(ts.labels)) % k == 0
     paths = store.image_paths()
     labels = np.array(ts.labels, dtype=object)
+    # The network learns from what prediction shows it: the whole frame and the animal's crop.
+    boxes = crop_boxes(store, plan_from_card(backbone["card"]))
     pairs = [
-        (os.path.join(root, *paths[int(i)].split("/")), str(lab))
+        (image_path(root, paths[int(i)]), str(lab), boxes.get(int(i)))
         for i, lab in zip(ts.image_ids, labels, strict=True)
     ]
     train = [p for p, m in zip(pairs, val_mask, strict=True) if not m]
@@ -73,8 +77,18 @@ def plan_fine_tune(store: Store, root: str, *, val_share: float = 0.2) -> FineTu
     else:
         raise ValueError(f"the weights of {backbone['version']} are not available for fine-tuning")
     n = store.count_models("finetuned") + 1
-    version = f"finetuned-{n}-{Path(base).stem}-{time.strftime('%Y%m%d%H%M%S')}"
+    version = finetune_version(n, base)
     return FineTunePlan(base, train, val, head, head_val, version, head_folder(store))
+
+
+def finetune_version(n: int, base: str) -> str:
+    """Version of the ``n``-th fine-tuned model from ``base`` (a built-in name or weights file).
+
+    The version names files and must pass the model-card check, so only plain characters of
+    the base file's name are kept.
+    """
+    stem = re.sub(r"[^A-Za-z0-9_+-]+", "_", Path(base).stem).strip("_-")[:40] or "model"
+    return f"finetuned-{n}-{stem}-{time.strftime('%Y%m%d%H%M%S')}"
 
 
 def adopt(

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 from labeler.core import media
 from labeler.core.generators import run_to_end
+from labeler.core.identity import check_folder, remember_card
+from labeler.core.safepath import image_path
 from labeler.core.scan import ScanBatch, ScanProgress, WalkResult, iter_scan
 from labeler.core.sequences import DEFAULT_GAP_S, group_sequences
 from labeler.core.store import Store
@@ -43,13 +45,13 @@ class ScanReport:
 
 def commit_batch(store: Store, batch: ScanBatch) -> None:
     """Write one batch of inspected files (one transaction)."""
-    store.upsert_files(batch.records, batch.unchanged)
+    store.upsert_files(batch.records, batch.unchanged, batch.renamed)
 
 
 def _hash_in(root: str, rel: str) -> str | None:
     try:
-        return media.full_hash(os.path.join(root, *rel.split("/")))
-    except OSError:
+        return media.full_hash(image_path(root, rel))
+    except (OSError, ValueError):
         return None
 
 
@@ -123,6 +125,8 @@ def finalize_scan(
         notes=notes,
     )
     store.set_meta("root", root_s)
+    if state == "complete":
+        remember_card(store, root_s)
     store.set_meta("burst_gap_s", gap_s)
     store.end_scan(scan_id, state, report.to_json())
     return report
@@ -135,8 +139,13 @@ def run_scan(
     gap_s: float | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Generator[ScanProgress, None, ScanReport]:
-    """Scan ``root`` into ``store`` synchronously, yielding progress; returns the report."""
+    """Scan ``root`` into ``store`` synchronously, yielding progress; returns the report.
+
+    Raises :class:`DifferentFolder` before anything is written when the catalog belongs to
+    another card.
+    """
     started = time.perf_counter()
+    moved = check_folder(store, root)
     if gap_s is None:
         gap_s = float(store.get_meta("burst_gap_s", DEFAULT_GAP_S))
     scan_id = store.begin_scan()
@@ -151,7 +160,10 @@ def run_scan(
             commit_batch(store, event)
         else:
             yield event
-    return finalize_scan(store, root, walk, scan_id=scan_id, started=started, gap_s=gap_s)
+    report = finalize_scan(store, root, walk, scan_id=scan_id, started=started, gap_s=gap_s)
+    if moved:
+        report.notes.insert(0, moved)
+    return report
 
 
 def scan_to_end(store: Store, root: str | os.PathLike[str], **kw) -> ScanReport:

@@ -26,6 +26,8 @@ class LabelSession:
         self.undo_stack: list[ActionRecord] = []
         self.redo_stack: list[ActionRecord] = []
         self._types: dict[str, str] = {}
+        # Images a bulk action left alone because a person had labeled them (for the message).
+        self.kept_human: list[int] = []
 
     # -- helpers -----------------------------------------------------------------------------
     def observation_type(self, key: str) -> str:
@@ -57,6 +59,20 @@ class LabelSession:
         self.redo_stack.clear()
         return record
 
+    def _without_human(self, ids: list[int]) -> list[int]:
+        """``ids`` minus images a person labeled, when the action covers several images: a bulk
+        action whose labels come from the model never overwrites a human decision (for a
+        single image, accepting a suggestion is the person's own choice)."""
+        self.kept_human = []
+        if len(ids) <= 1:
+            return ids
+        labels = self.store.labels(ids)
+        self.kept_human = [
+            i for i in ids if any(o.classification_method == "human" for o in labels[i])
+        ]
+        kept = set(self.kept_human)
+        return [i for i in ids if i not in kept]
+
     def _model_id(self, model_id: int | None) -> int | None:
         if model_id is not None:
             return model_id
@@ -67,7 +83,7 @@ class LabelSession:
     def set_species(
         self, ids: Iterable[int], key: str, count: int | None = None
     ) -> ActionRecord | None:
-        """Label images with one species (replacing what they had)."""
+        """Label images with one species the person chose (replacing what they had)."""
         ids = list(dict.fromkeys(ids))
         obs = self.human(key, count)
         name = "blank" if key == BLANK else key
@@ -80,11 +96,14 @@ class LabelSession:
     def accept_suggestion(
         self, ids: Iterable[int], rank: int = 1, model_id: int | None = None
     ) -> ActionRecord | None:
-        """Confirm each image's own rank-k suggestion (images without one are left alone)."""
+        """Confirm each image's own rank-k suggestion (images without one are left alone; in
+        bulk, images a person already labeled are kept)."""
         model = self._model_id(model_id)
         if model is None:
             return None
-        picks = self.store.suggestions_at(model, list(ids), rank)
+        picks = self.store.suggestions_at(
+            model, self._without_human(list(dict.fromkeys(ids))), rank
+        )
         changes = {i: [self.human(label)] for i, (label, _score) in picks.items()}
         return self._commit(
             changes, "accept", f"accept suggestion {rank} on {len(changes)} image(s)"
@@ -120,7 +139,8 @@ class LabelSession:
     def label_bursts(
         self, ids: Iterable[int], key: str, count: int | None = None
     ) -> ActionRecord | None:
-        """Label every frame of the bursts the images belong to."""
+        """Label every frame of the bursts the images belong to with the species the person
+        chose."""
         frames = [f for members in self.store.bursts_of(ids).values() for f in members]
         obs = self.human(key, count)
         return self._commit(
@@ -130,10 +150,11 @@ class LabelSession:
     def burst_majority(
         self, ids: Iterable[int], model_id: int | None = None
     ) -> ActionRecord | None:
-        """Give every frame of each burst the burst's most frequent species.
+        """Give the frames of each burst that no person labeled the burst's species.
 
-        Frames vote with their human label, or else their top suggestion; blank and other do
-        not vote, so the empty frames of a burst join its animal. Bursts with no vote are left.
+        When a person labeled frames of the burst, their most frequent species wins; only when
+        nobody did do the model's top suggestions vote. Blank and other never vote, so the
+        empty frames of a burst join its animal. Frames a person labeled are never changed.
         """
         bursts = self.store.bursts_of(ids)
         all_frames = [f for m in bursts.values() for f in m]
@@ -141,14 +162,19 @@ class LabelSession:
         model = self._model_id(model_id)
         top1 = self.store.suggestions_at(model, all_frames, 1) if model is not None else {}
         changes: dict[int, list[Observation]] = {}
+        self.kept_human = []
         for members in bursts.values():
-            votes: Counter[str] = Counter()
-            for f in members:
-                human = [o.species_key for o in labels[f] if o.classification_method == "human"]
-                if human:
-                    votes.update(k for k in human if k and k not in NON_SPECIES)
-                elif f in top1 and top1[f][0] not in NON_SPECIES:
-                    votes[top1[f][0]] += 1
+            human = Counter(
+                o.species_key
+                for f in members
+                for o in labels[f]
+                if o.classification_method == "human" and o.species_key not in NON_SPECIES
+            )
+            votes = human or Counter(
+                top1[f][0]
+                for f in members
+                if not labels[f] and f in top1 and top1[f][0] not in NON_SPECIES
+            )
             if not votes:
                 continue
             winner = votes.most_common(1)[0][0]
@@ -156,16 +182,25 @@ class LabelSession:
                 o.count for f in members for o in labels[f] if o.species_key == winner and o.count
             ]
             obs = self.human(winner, max(counts) if counts else None)
-            changes.update({f: [obs] for f in members})
+            for f in members:
+                if any(o.classification_method == "human" for o in labels[f]):
+                    self.kept_human.append(f)
+                else:
+                    changes[f] = [obs]
         return self._commit(changes, "majority", f"burst majority on {len(changes)} frame(s)")
 
     def accept_machine(
         self, decisions: dict[int, tuple[str, float]], model_version: str, description: str
     ) -> ActionRecord | None:
-        """Record machine decisions (auto-accept): method machine, the model and its score."""
+        """Record machine decisions (auto-accept): method machine, the model and its score.
+
+        Only images nobody has labeled are written: a decision never replaces a label.
+        """
+        current = self.store.labels(list(decisions))
         changes = {
             i: [Observation(self.observation_type(k), k, None, "machine", model_version, float(p))]
             for i, (k, p) in decisions.items()
+            if not current[i]
         }
         return self._commit(changes, "auto-accept", description)
 

@@ -16,17 +16,9 @@ from inference.taxonomy import BLANK
 from labeler.core.project import data_dir
 from labeler.core.species import project_labels
 from labeler.core.store import PredictionRow, Store
-from training.calibration import (
-    DEFAULT_TARGET,
-    Threshold,
-    auto_accept,
-    missed_animals,
-    per_class_thresholds,
-)
 from training.head import BALANCED, Head, cross_validate, fit_head, fit_temperature
-from training.queue import review_order
+from training.openworld import open_world, unfamiliarity
 
-HEAD_WEIGHT = 0.9
 TOP_K = 5
 
 
@@ -50,7 +42,6 @@ class HeadOutcome:
     n_labels: int
     cv_accuracy: float
     previous_accuracy: float | None
-    thresholds: dict[str, Threshold] = field(default_factory=dict)
     seconds: float = 0.0
     backbone_id: int | None = None
     oof: np.ndarray | None = None
@@ -67,10 +58,6 @@ class HeadOutcome:
             "cv_accuracy": None if math.isnan(self.cv_accuracy) else round(self.cv_accuracy, 4),
             "previous_accuracy": self.previous_accuracy,
             "seconds": round(self.seconds, 3),
-            "thresholds": {
-                k: (None if math.isinf(t.threshold) else round(t.threshold, 4))
-                for k, t in self.thresholds.items()
-            },
         }
 
 
@@ -141,7 +128,6 @@ def retrain_head(
     store: Store,
     *,
     imbalance: str = BALANCED,
-    target: float = DEFAULT_TARGET,
     folds: int = 3,
     l2: float = 1e-3,
 ) -> HeadOutcome:
@@ -168,7 +154,6 @@ def retrain_head(
                         imbalance=imbalance, full=head, l2=l2)  # fmt: skip
     head.temperature = fit_temperature(cv.oof, cv.y)
     calibrated = _temper(cv.oof, head.temperature)
-    thresholds = per_class_thresholds(calibrated, cv.classes, ts.labels, target=target)
     prev_acc, rows = _previous_accuracy(store, previous, ts, backbone["id"])
     if prev_acc is None:
         accepted, reason = previous is None, rows
@@ -183,7 +168,7 @@ def retrain_head(
         reason = (f"cross-validated accuracy {new_acc:.3f} on {len(rows)} new labels vs {prev_acc:.3f} "
                   f"for the current {'head' if previous else 'pretrained model'}")  # fmt: skip
     head.info.update({"cv_accuracy": cv.accuracy, "trained_on": [int(i) for i in ts.image_ids]})
-    return HeadOutcome(head, accepted, reason, len(ts.labels), cv.accuracy, prev_acc, thresholds,
+    return HeadOutcome(head, accepted, reason, len(ts.labels), cv.accuracy, prev_acc,
                        time.perf_counter() - t0, backbone["id"], calibrated, list(ts.labels),
                        [int(i) for i in ts.image_ids])  # fmt: skip
 
@@ -226,10 +211,6 @@ def save_head(store: Store, outcome: HeadOutcome) -> int:
             "cv_accuracy": outcome.cv_accuracy,
             "trained_on": outcome.image_ids,
             "trained_labels": outcome.truth,
-            "thresholds": {
-                k: t.threshold for k, t in outcome.thresholds.items() if not math.isinf(t.threshold)
-            },
-            "threshold_accuracy": {k: t.accuracy for k, t in outcome.thresholds.items()},
             "imbalance": outcome.head.info.get("imbalance"),
         },
     }
@@ -248,19 +229,20 @@ def load_head(path: Path, card: dict) -> Head:
 def head_predictions(
     store: Store, head: Head, backbone_id: int, labels: list[str]
 ) -> list[PredictionRow]:
-    """Top-k over the project's labels for every embedded image: the head's probabilities mixed
-    with a little of the backbone's, so that species the head has not learned stay suggestible."""
-    to_project = project_matrix(head.classes, labels)
+    """Top-k over the project's labels for every embedded image, open-world: the head's
+    probabilities over the labels it knows, the pretrained model's over the rest, mixed by how
+    unlike the labeled images each image is (:mod:`training.openworld`)."""
     backbone = next(m for m in store.models() if m["id"] == backbone_id)
     bm = project_matrix(backbone["card"]["labels"], labels)
     width = len(backbone["card"]["labels"])
-    blank_col = head.classes.index(BLANK) if BLANK in head.classes else None
+    ts = training_set(store, backbone_id)
+    blank_col = labels.index(BLANK) if BLANK in labels else None
     rows: list[PredictionRow] = []
     for ids, emb in store.iter_embeddings(backbone_id):
-        head_p = head.predict_proba(emb)
         zero = store.stored_probs(backbone_id, ids.tolist())
         zs = np.stack([zero.get(int(i), np.zeros(width, np.float32)) for i in ids]) @ bm
-        mixed = HEAD_WEIGHT * (head_p @ to_project) + (1 - HEAD_WEIGHT) * zs
+        unf = unfamiliarity(emb, ts.embeddings, ts.groups) if len(ts.labels) else np.ones(len(ids))
+        mixed = open_world(head.predict_proba(emb), head.classes, zs, labels, unf)
         order = np.argsort(-mixed, axis=1)[:, :TOP_K]
         for r, image_id in enumerate(ids):
             rows.append(
@@ -268,7 +250,7 @@ def head_predictions(
                     int(image_id),
                     topk=[(labels[j], float(mixed[r, j])) for j in order[r]],
                     probs=mixed[r],
-                    blank_prob=None if blank_col is None else float(head_p[r, blank_col]),
+                    blank_prob=None if blank_col is None else float(mixed[r, blank_col]),
                 )
             )
     return rows
@@ -290,66 +272,6 @@ def install_head(store: Store, outcome: HeadOutcome) -> int:
     rows = head_predictions(store, outcome.head, outcome.backbone_id, project_labels(store))
     write_head_predictions(store, model_id, rows)
     return model_id
-
-
-def review_queue(store: Store, *, strategy: str = "margin", k: int | None = None) -> list[int]:
-    """Unlabeled images in review order: most uncertain first, spread over bursts."""
-    active = store.active_model()
-    if active is None:
-        return []
-    rows = store.unlabeled_probabilities(active["id"])
-    if not rows:
-        return []
-    probs = np.stack([r[1] for r in rows])
-    bursts = [r[2] for r in rows]
-    order = review_order(probs, bursts, strategy=strategy, k=k)
-    return [int(rows[i][0]) for i in order]
-
-
-def auto_accept_candidates(
-    store: Store, target: float = DEFAULT_TARGET
-) -> tuple[dict[int, tuple[str, float]], dict]:
-    """Unlabeled images the active head would accept at ``target`` accuracy, with a summary.
-
-    Thresholds are the head's, measured on cross-validated predictions of verified labels. The
-    summary gives per-species counts and, for blanks, the expected number of missed animals.
-    """
-    found = current_head(store)
-    if found is None:
-        return {}, {"reason": "train a head first (labeler train)"}
-    model, head = found
-    backbone = embedding_model(store)
-    ts = training_set(store, backbone["id"])
-    cv = cross_validate(ts.embeddings, ts.labels, ts.groups, imbalance=head.info.get("imbalance") or BALANCED,
-                        full=head)  # fmt: skip
-    thresholds = per_class_thresholds(
-        _temper(cv.oof, head.temperature), cv.classes, ts.labels, target=target
-    )
-    ids, emb = store.embeddings(backbone["id"])
-    labeled = store.labeled_image_ids()
-    keep = np.array([int(i) not in labeled for i in ids], bool)
-    ids, emb = ids[keep], emb[keep]
-    picks = auto_accept(head.predict_proba(emb), head.classes, thresholds) if len(ids) else {}
-    decisions = {int(ids[row]): value for row, value in picks.items()}
-    per_species: dict[str, int] = {}
-    for label, _p in decisions.values():
-        per_species[label] = per_species.get(label, 0) + 1
-    summary = {
-        "model_version": model["version"],
-        "target": target,
-        "unlabeled": int(len(ids)),
-        "accepted": len(decisions),
-        "share": round(len(decisions) / len(ids), 4) if len(ids) else 0.0,
-        "per_species": per_species,
-        "thresholds": {
-            k: (None if math.isinf(t.threshold) else round(t.threshold, 4))
-            for k, t in thresholds.items()
-        },
-        "missed_animals_in_blanks": round(
-            missed_animals(thresholds.get(BLANK), per_species.get(BLANK, 0)), 2
-        ),
-    }
-    return decisions, summary
 
 
 def save_json(path: Path, data: dict) -> None:

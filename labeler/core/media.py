@@ -10,11 +10,13 @@ import errno
 import hashlib
 import io
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
+from inference.safety import NotRegularFile, file_kind, open_regular
 from labeler.core import exiftime
 
 STATUSES = (
@@ -174,7 +176,7 @@ def _fingerprint(size: int, head: bytes, tail: bytes) -> str:
 def full_hash(path: str, chunk: int = 1 << 20) -> str:
     """SHA-256 of a whole file (used only to confirm fingerprint matches)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while True:
             block = f.read(chunk)
             if not block:
@@ -239,11 +241,15 @@ def inspect_file(abs_path: str, rel_path: str, st: os.stat_result) -> FileRecord
     if len(os.fsencode(abs_path)) >= MAX_PATH_BYTES or len(os.fsencode(rec.name)) > MAX_NAME_BYTES:
         rec.status, rec.detail = "path_too_long", "path exceeds what the file system can open"
         return rec
+    if not stat.S_ISREG(st.st_mode):
+        rec.status, rec.detail = "not_media", f"not a regular file ({file_kind(st.st_mode)})"
+        return rec
     if st.st_size == 0:
         rec.status, rec.detail = "empty", "0 bytes (an interrupted copy?)"
         return rec
     try:
-        with open(abs_path, "rb", buffering=HEAD_BYTES) as f:
+        # Checked again on the open file: a FIFO put in its place after the walk must not hang.
+        with open_regular(abs_path) as f:
             head = f.read(HEAD_BYTES)
             if st.st_size > HEAD_BYTES:
                 f.seek(max(HEAD_BYTES, st.st_size - TAIL_BYTES))
@@ -255,7 +261,9 @@ def inspect_file(abs_path: str, rel_path: str, st: os.stat_result) -> FileRecord
     except FileNotFoundError:
         raise  # removed while the scan ran: the caller decides
     except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
+        if isinstance(exc, NotRegularFile):
+            rec.status, rec.detail = "not_media", str(exc)
+        elif exc.errno == errno.ENAMETOOLONG:
             rec.status, rec.detail = "path_too_long", str(exc)
         else:
             rec.status = "unreadable_io"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
@@ -30,6 +29,7 @@ from labeler.core.regions import (
     region_scores,
     store_builtin_regions,
 )
+from labeler.core.safepath import image_path
 from labeler.core.species import ensure_default_species, project_labels
 from labeler.core.store import PredictionRow, Store
 
@@ -85,7 +85,7 @@ def plan(store: Store, root: str, model_id: int) -> list[PredictItem]:
     """Images of the project this model has not predicted yet, in burst order, each with its
     camera folder."""
     return [
-        PredictItem(image_id, os.path.join(root, *rel.split("/")), rel.rpartition("/")[0])
+        PredictItem(image_id, image_path(root, rel), rel.rpartition("/")[0])
         for image_id, rel in store.unpredicted_images(model_id)
     ]
 

@@ -61,26 +61,30 @@ def _keep_head(store: Store, before: dict | None, version: str, predicted: int) 
 def predict_project(
     store: Store,
     root: str | os.PathLike[str],
-    model: str | os.PathLike[str],
+    model: str | os.PathLike[str] | object,
     *,
     batch_size: int = 32,
     backend: str = "onnx",
     device: str = "auto",
-    regions: str = "auto",
+    regions: object = "auto",
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Generator[object, None, object]:
     """Predict every image ``model`` has not seen; returns the prediction report.
 
-    ``regions`` says where the animal crops come from (``labeler predict --regions``). Yields
+    ``model`` is a built-in name or a weights file (opened here), or a classifier already
+    open (the command line opens it with its own progress). ``regions`` says where the animal crops come from (``labeler predict --regions``). Yields
     the pipeline's progress, the device in use (a :class:`Progress` text) and warnings for
     images that could not be read and for a run the card's removal stopped. Raises
     :class:`ModelUnavailable` or ``RegionSourceError`` before any work when they cannot run.
     """
     from labeler.core.predict_job import run_predict
-    from labeler.core.regions import plan_regions
+    from labeler.core.regions import RegionPlan, plan_regions
 
-    plan = plan_regions(store, regions)
-    classifier = yield from open_model(model, backend=backend, device=device)
+    plan = regions if isinstance(regions, RegionPlan) else plan_regions(store, regions)
+    if isinstance(model, (str, os.PathLike)):
+        classifier = yield from open_model(model, backend=backend, device=device)
+    else:
+        classifier = model
     yield Progress(0, 0, f"model on {classifier.device}")
     before = store.active_model()
     report = yield from run_predict(store, os.fspath(root), classifier, batch_size=batch_size,

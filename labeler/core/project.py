@@ -24,6 +24,12 @@ def cache_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
 
 
+def log_dir() -> Path:
+    """The user's log folder for this app (``$LABELER_LOG_DIR`` overrides it)."""
+    override = os.environ.get("LABELER_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME))
+
+
 def default_db_path(folder: str | os.PathLike[str]) -> Path:
     """Catalog path for a folder: ``<data dir>/projects/<name>-<hash of absolute path>.sqlite``.
 
@@ -42,7 +48,9 @@ def resolve_db_path(folder: str | os.PathLike[str], db: str | os.PathLike[str] |
     Raises ValueError when ``db`` would be written inside the image folder.
     """
     if db is None:
-        return default_db_path(folder)
+        from labeler.core.identity import find_catalog
+
+        return find_catalog(folder)[0]
     path = Path(db).expanduser().resolve()
     root = Path(folder).expanduser().resolve()
     if root == path or root in path.parents:

@@ -100,6 +100,44 @@ def plan_regions(
                       {k: v for k, v in boxes.items() if v}, chosen["images"])  # fmt: skip
 
 
+def plan_from_card(card: dict) -> RegionPlan:
+    """The region plan a stored prediction model was made with (from its card)."""
+    info = card.get("regions") or {}
+    mode = info.get("mode", WHOLE)
+    if mode == BUILTIN:
+        return RegionPlan(BUILTIN, info.get("tag", BUILTIN_VERSION), BUILTIN_SOURCE, BUILTIN)
+    if mode == GIVEN and info.get("source"):
+        return RegionPlan(GIVEN, info.get("tag", _tag(info["source"])), info["source"], IMPORTED)
+    return RegionPlan(WHOLE, info.get("tag", "whole-v1"))
+
+
+def crop_boxes(store: Store, plan: RegionPlan) -> dict[int, tuple[float, float, float, float]]:
+    """The box each image's prediction cropped from under ``plan`` (the same rule as the
+    pipeline: the best region confident enough and small enough)."""
+    from inference.pipeline import CROP_MAX_AREA, CROP_MIN_SCORE
+
+    if plan.mode == WHOLE or plan.source is None:
+        return {}
+    if plan.mode == GIVEN:
+        regions = plan.boxes or {
+            i: to_regions(d, plan.kind or IMPORTED, DEFAULT_MIN_CONF)
+            for i, d in store.detections(source=plan.source).items()
+        }
+    else:
+        regions = {
+            i: [Region(*d.bbox, score=d.conf, source=BUILTIN) for d in dets if d.bbox]
+            for i, dets in store.detections(source=plan.source).items()
+        }
+    out = {}
+    for image_id, regs in regions.items():
+        best = next(
+            (r for r in regs if r.score >= CROP_MIN_SCORE and r.area <= CROP_MAX_AREA), None
+        )
+        if best is not None:
+            out[image_id] = (best.x, best.y, best.w, best.h)
+    return out
+
+
 def store_builtin_regions(store: Store, found: dict[int, list[Region]]) -> None:
     """Keep the built-in localizer's regions (as detections of category animal)."""
     store.write_detections(
@@ -118,7 +156,7 @@ def region_scores(store: Store, plan: RegionPlan) -> dict[int, float]:
         return {}
     looked = store.region_image_ids(plan.source)
     best = {i: 0.0 for i in looked}
-    if plan.mode == GIVEN:
+    if plan.mode == GIVEN and plan.boxes:
         best.update({i: regs[0].score for i, regs in plan.boxes.items() if regs})
     else:
         for image_id, dets in store.detections(source=plan.source).items():

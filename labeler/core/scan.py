@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from labeler.core.media import FileRecord, inspect_file, is_junk_dir, is_junk_file
+from labeler.core.safepath import image_path, legacy_text, to_catalog
 
 BATCH_SIZE = 500
 PROGRESS_EVERY_S = 0.5
@@ -47,10 +48,11 @@ class ScanProgress:
 
 @dataclass(frozen=True)
 class ScanBatch:
-    """Inspected records and unchanged paths, to be committed together."""
+    """Inspected records, unchanged paths and renamed rows (old text, new text), committed together."""
 
     records: list[FileRecord]
     unchanged: list[str]
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -86,15 +88,6 @@ def _rel(root_len: int, path: str) -> str:
     return rel
 
 
-def _safe_text(rel: str) -> str:
-    """File names that are not valid UTF-8 cannot be stored as text; escape them visibly."""
-    try:
-        rel.encode("utf-8")
-        return rel
-    except UnicodeEncodeError:
-        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def walk(root: str, result: WalkResult) -> Iterable[tuple[str, str, os.stat_result | None]]:
     """Yield ``(absolute path, relative path, stat)`` for every non-junk file under ``root``.
 
@@ -113,7 +106,7 @@ def walk(root: str, result: WalkResult) -> Iterable[tuple[str, str, os.stat_resu
                 raise MediaUnavailable(f"{root} is no longer available ({exc.strerror})") from exc
             result.unreadable_dirs.append(_rel(root_len, current) or ".")
             if exc.errno == errno.ENAMETOOLONG:
-                yield current, _safe_text(_rel(root_len, current)), None
+                yield current, to_catalog(_rel(root_len, current)), None
             continue
         subdirs = []
         for entry in entries:
@@ -128,7 +121,7 @@ def walk(root: str, result: WalkResult) -> Iterable[tuple[str, str, os.stat_resu
             if is_junk_file(entry.name):
                 result.skipped_junk += 1
                 continue
-            rel = _safe_text(_rel(root_len, entry.path))
+            rel = to_catalog(_rel(root_len, entry.path))
             try:
                 if entry.is_symlink() and os.path.isdir(entry.path):
                     result.skipped_links.append(rel)
@@ -184,6 +177,24 @@ def iter_scan(
     done = 0
     pending: list[tuple[str, str, os.stat_result | None]] = []
     unchanged: list[str] = []
+    renamed: list[tuple[str, str]] = []
+    claimed: set[str] = set()
+
+    def legacy_row(abs_path: str, rel: str) -> str | None:
+        """The row a catalog written before names were escaped holds for this file, if any."""
+        old = legacy_text(abs_path[len(root_s) :].lstrip(os.sep).replace(os.sep, "/"))
+        if old == rel or old not in known or old in claimed:
+            return None
+        try:
+            # Under the new reading the old text may name another file that exists: it is that
+            # file's row, not this one's.
+            other = image_path(root_s, old)
+            if other != abs_path and os.path.lexists(other):
+                return None
+        except ValueError:
+            return None
+        claimed.add(old)
+        return old
 
     def flush(pool: ThreadPoolExecutor) -> ScanBatch:
         inspected = list(pool.map(_inspect, pending))
@@ -196,9 +207,10 @@ def iter_scan(
         result.inspected += len(records)
         for r in records:
             result.seen.add(r.path)
-        batch = ScanBatch(records, list(unchanged))
+        batch = ScanBatch(records, list(unchanged), list(renamed))
         pending.clear()
         unchanged.clear()
+        renamed.clear()
         return batch
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -211,6 +223,11 @@ def iter_scan(
                 abs_path, rel, st = item
                 done += 1
                 prev = known.get(rel)
+                if prev is None and "\\" in rel:
+                    old = legacy_row(abs_path, rel)
+                    if old is not None:
+                        renamed.append((old, rel))
+                        prev = KnownFile(known[old].size, known[old].mtime_ns, True)
                 if (
                     st is not None
                     and prev is not None
@@ -228,7 +245,7 @@ def iter_scan(
                 if now - last >= PROGRESS_EVERY_S:
                     last = now
                     yield ScanProgress(done, len(known), result.inspected, now - t0)
-            if pending or unchanged:
+            if pending or unchanged or renamed:
                 yield flush(pool)
             if not media_present(root_s, len(known)):
                 raise MediaUnavailable(f"{root_s} is no longer available")

@@ -101,3 +101,23 @@ def delete_unused_species(store: Store, keys: list[str] | None = None) -> list[s
     if removed:
         _refresh(store)
     return removed
+
+
+def add_user_species(
+    store: Store, common_name: str, scientific_name: str | None = None
+) -> tuple[str, bool]:
+    """Add a species the user names, unless the list already has it under any of its names.
+
+    Returns (key, True) for a new species, (key of the existing one, False) otherwise; an
+    existing hidden species is shown again.
+    """
+    from labeler.core.species_match import SpeciesMatcher
+
+    rows = store.species()
+    found = SpeciesMatcher(rows).match(scientific_name, common_name)
+    if found is not None:
+        store.set_species_active(found, True)
+        return found, False
+    key = new_species_key(common_name, {s.key for s in rows})
+    store.add_species(key, common_name, scientific_name)
+    return key, True

@@ -24,7 +24,8 @@ WRITE_METHODS = frozenset({
     "resolve_duplicates", "replace_sequences", "begin_scan", "end_scan", "apply_labels",
     "revert_action", "reapply_action", "ensure_species", "add_species", "set_species_active",
     "register_model", "set_active_model", "write_predictions", "replace_topk", "set_empty_scores",
-    "rename_species", "delete_species", "set_note", "register_region_source",
+    "rename_species", "delete_species", "set_note", "register_region_source", "set_time_offsets",
+    "add_audits", "add_species_many",
 })  # fmt: skip
 
 WriteHook = Callable[[str, tuple, dict, Any], None]

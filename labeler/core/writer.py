@@ -59,9 +59,11 @@ class CatalogWriter:
         on_failed: Callable[[Job, BaseException, str], None] | None = None,
         on_retrying: Callable[[Job, str], None] | None = None,
         on_pending: Callable[[int], None] | None = None,
+        on_waiting: Callable[[str], None] | None = None,
         start: bool = True,
     ):
         self.db_path = db_path
+        self.on_waiting = on_waiting
         self.on_opened, self.on_open_failed = on_opened, on_open_failed
         self.on_done, self.on_failed = on_done, on_failed
         self.on_retrying, self.on_pending = on_retrying, on_pending
@@ -76,12 +78,13 @@ class CatalogWriter:
         self.store: Store | None = None
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
         if start:
-            self.start()
+            self._thread.start()
 
     def start(self) -> None:
-        """Open the catalog on the writer thread (callers connect their callbacks first, so
-        that an open that succeeds or fails at once is never missed)."""
-        self._thread.start()
+        """Open the catalog on the writer thread (for a writer made with ``start=False`` once its
+        callbacks are wired, so that an open that fails at once is never missed)."""
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
 
     @property
     def pending_labels(self) -> int:
@@ -144,6 +147,8 @@ class CatalogWriter:
 
     def close(self, timeout: float | None = 60.0) -> bool:
         """Finish queued jobs, close the connection and stop. ``timeout=None`` returns at once."""
+        if self._thread.ident is None:
+            return True  # never started: nothing was opened
         self._queue.put(Job(9, next(self._seq), lambda store: None, kind="stop"))
         if timeout is None:
             return True
@@ -160,7 +165,8 @@ class CatalogWriter:
 
     def _run(self) -> None:
         try:
-            self.store = Store(self.db_path)
+            # Another process may hold the catalog for a moment: wait, and say who holds it.
+            self.store = Store(self.db_path, on_wait=self.on_waiting)
         except BaseException as exc:
             self.open_error = exc
             self._stop_accepting()

@@ -23,6 +23,13 @@ class Command(Enum):
     IMPORT_CSV = ("Labels from a &CSV file…", "Import labels from a CSV file", False)
     IMPORT_MEGADETECTOR = ("&Boxes from a MegaDetector/AddaxAI file…",
                            "Import detector boxes from a MegaDetector or AddaxAI results file", False)  # fmt: skip
+    IMPORT_TIMELAPSE = (
+        "Labels from a &Timelapse CSV…",
+        "Import labels from a Timelapse export",
+        False,
+    )
+    IMPORT_CAMTRAPDP = ("Labels from a Camtrap &DP package…",
+                        "Import observations from a Camtrap DP package", False)  # fmt: skip
     DEPLOYMENTS = ("&Deployments…", "Each camera's coordinates, time zone and dates", False)
     BACKUP = ("&Back up now", "Make a verified copy of the catalog", False)
     RESTORE = ("&Restore from a backup…", "Put a backup in place of the catalog", False)
@@ -62,6 +69,11 @@ class Command(Enum):
     NOTE = ("Write a &note", "Write a note about the image (Escape goes back)", True)
     CLEAR = ("&Clear labels", "Remove the labels of the selection", True)
     SPECIES = ("Species &list…", "Rename, merge, hide and delete species", False)
+    CLOCK = (
+        "Correct camera c&lock…",
+        "Shift the capture times of a camera or the selection",
+        False,
+    )
     NEXT = ("&Next image", "Next image", True)
     PREVIOUS = ("&Previous image", "Previous image", True)
     HISTORY = ("Label &history", "History of the image's labels", False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from labeler.core.store import Store
 from labeler.core.writer import CatalogWriter
@@ -20,23 +20,34 @@ class DbWriter(QObject):
     failed = Signal(int, str, object, str)
     retrying = Signal(int, str, str)
     pending_changed = Signal(int)
+    waiting = Signal(str)
 
-    def __init__(self, db_path: str, parent: QObject | None = None):
+    # Opening may end before the caller has connected to ``opened``: these hops are queued, so
+    # the public signals go out from the event loop, after whoever created this writer has
+    # connected (and a ``start=False`` writer starts only when told).
+    _opened_on_thread = Signal()
+    _open_failed_on_thread = Signal(object)
+
+    def __init__(self, db_path: str, parent: QObject | None = None, *, start: bool = True):
         super().__init__(parent)
         self.db_path = db_path
+        queued = Qt.ConnectionType.QueuedConnection
+        self._opened_on_thread.connect(self.opened.emit, queued)
+        self._open_failed_on_thread.connect(self.open_failed.emit, queued)
         self.core = CatalogWriter(
             db_path,
-            on_opened=self.opened.emit,
-            on_open_failed=self.open_failed.emit,
+            on_opened=self._opened_on_thread.emit,
+            on_open_failed=self._open_failed_on_thread.emit,
             on_done=lambda job, result: self.done.emit(job.seq, job.kind, result),
             on_failed=lambda job, exc, tb: self.failed.emit(job.seq, job.kind, exc, tb),
             on_retrying=lambda job, msg: self.retrying.emit(job.seq, job.kind, msg),
             on_pending=self.pending_changed.emit,
-            start=False,
+            on_waiting=self.waiting.emit,
+            start=start,
         )
 
     def start(self) -> None:
-        """Open the catalog on the writer thread; connect to ``opened``/``open_failed`` first."""
+        """Start opening the catalog (after connecting to the signals of a ``start=False`` writer)."""
         self.core.start()
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

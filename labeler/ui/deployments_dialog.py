@@ -13,8 +13,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from labeler.core.exchange.deployments import check_fact
+from labeler.core.exchange.validate import BadValue
+
 EDITABLE = [
-    ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("utc_offset", "UTC offset", str),
+    ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("timezone", "Time zone", str),
+    ("utc_offset", "UTC offset", str),
     ("location_name", "Location name", str), ("deployment_start", "Start (local)", str),
     ("deployment_end", "End (local)", str), ("camera_height", "Camera height (m)", float),
     ("habitat", "Habitat", str), ("comments", "Comments", str),
@@ -46,7 +50,8 @@ class DeploymentsDialog(QDialog):
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table = table
         self.message = QLabel("Camtrap DP needs latitude and longitude for every deployment; times are the "
-                              "cameras' local times, so give each camera's UTC offset (e.g. +02:00).")  # fmt: skip
+                              "cameras' local times, so give each camera's time zone (e.g. Europe/Brussels, "
+                              "daylight saving time included) or a fixed UTC offset (e.g. +02:00).")  # fmt: skip
         self.message.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -64,14 +69,14 @@ class DeploymentsDialog(QDialog):
         out, problems = {}, []
         for r, folder in enumerate(self.folders):
             facts = {}
-            for c, (key, title, kind) in enumerate(EDITABLE, start=3):
+            for c, (key, _title, _kind) in enumerate(EDITABLE, start=3):
                 text = (self.table.item(r, c).text() if self.table.item(r, c) else "").strip()
                 if not text:
                     facts[key] = None
                     continue
                 try:
-                    facts[key] = kind(text)
-                except ValueError:
-                    problems.append(f"{folder or '.'}: {title} {text!r} is not a number")
+                    facts[key] = check_fact(key, text)
+                except BadValue as exc:
+                    problems.append(f"{folder or '.'}: {exc}")
             out[folder] = facts
         return out, problems

@@ -25,6 +25,7 @@ FORMATS = {
     ExportFormat.CAMTRAPDP: ("Camtrap DP 1.0 package (a folder)", "camtrap-dp", None),
     ExportFormat.MEGADETECTOR: ("MegaDetector JSON (for Timelapse)", "megadetector.json", "JSON (*.json)"),
     ExportFormat.COCO: ("COCO Camera Traps JSON", "coco-camera-traps.json", "JSON (*.json)"),
+    ExportFormat.TIMELAPSE: ("Timelapse CSV", "timelapse.csv", "CSV (*.csv)"),
 }  # fmt: skip
 
 
@@ -52,7 +53,14 @@ class ExportDialog(QDialog):
         self.suggestions = QCheckBox("Suggestions instead of decisions (top-5 per image)", self)
         self.labeled_only = QCheckBox("Leave out images without a decision", self)
         self.deployments = QLineEdit(self)
-        self.deployments.setPlaceholderText("optional: CSV of camera coordinates and UTC offsets")
+        self.deployments.setPlaceholderText("optional: CSV of camera coordinates and time zones")
+        self.project = QLineEdit(self)
+        self.project.setPlaceholderText(
+            "optional: project settings JSON (title, contributors, licenses)"
+        )
+        self.allow_incomplete = QCheckBox(
+            "Write the package even if deployments lack coordinates", self
+        )
         self.out = QLineEdit(self)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
@@ -63,6 +71,9 @@ class ExportDialog(QDialog):
         form.addRow("", self.labeled_only)
         self.deployments_row = _path_row(self, self.deployments, self._browse_deployments)
         form.addRow("Deployments", self.deployments_row)
+        self.project_row = _path_row(self, self.project, self._browse_project)
+        form.addRow("Project", self.project_row)
+        form.addRow("", self.allow_incomplete)
         form.addRow("Write to", _path_row(self, self.out, self._browse_out))
         form.addRow(self.message)
         buttons = QDialogButtonBox(
@@ -88,9 +99,13 @@ class ExportDialog(QDialog):
     def _on_format_changed(self, *_args) -> None:
         fmt = self.chosen()
         csv = fmt is ExportFormat.CSV
+        camtrap = fmt is ExportFormat.CAMTRAPDP
         self.suggestions.setEnabled(csv)
-        self.labeled_only.setEnabled(csv and not self.suggestions.isChecked())
-        self.deployments_row.setEnabled(fmt is ExportFormat.CAMTRAPDP)
+        self.labeled_only.setEnabled(
+            (csv and not self.suggestions.isChecked()) or fmt is ExportFormat.TIMELAPSE
+        )
+        for w in (self.deployments_row, self.project_row, self.allow_incomplete):
+            w.setEnabled(camtrap)
         name = FORMATS[fmt][1]
         if csv and self.suggestions.isChecked():
             name = "suggestions.csv"
@@ -111,6 +126,13 @@ class ExportDialog(QDialog):
         if path:
             self.out.setText(path)
 
+    def _browse_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Project settings", self.start_dir, "JSON (*.json)"
+        )
+        if path:
+            self.project.setText(path)
+
     def _browse_deployments(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Deployments CSV", self.start_dir, "CSV (*.csv)"
@@ -121,14 +143,16 @@ class ExportDialog(QDialog):
     def request(self) -> ExportRequest:
         """The export as chosen."""
         fmt = self.chosen()
-        csv = fmt is ExportFormat.CSV
-        deps = self.deployments.text().strip()
+        csv, camtrap = fmt is ExportFormat.CSV, fmt is ExportFormat.CAMTRAPDP
+        deps, project = self.deployments.text().strip(), self.project.text().strip()
         return ExportRequest(
             fmt,
             self.out.text().strip(),
             suggestions=csv and self.suggestions.isChecked(),
-            labeled_only=csv and not self.suggestions.isChecked() and self.labeled_only.isChecked(),
-            deployments=deps if fmt is ExportFormat.CAMTRAPDP and deps else None,
+            labeled_only=self.labeled_only.isEnabled() and self.labeled_only.isChecked(),
+            deployments=deps if camtrap and deps else None,
+            project=project if camtrap and project else None,
+            allow_incomplete=camtrap and self.allow_incomplete.isChecked(),
         )
 
     def _on_accept(self) -> None:
@@ -140,5 +164,7 @@ class ExportDialog(QDialog):
             self.message.setText(f"The folder {parent} does not exist.")
         elif r.deployments and not os.path.isfile(r.deployments):
             self.message.setText(f"No deployments file at {r.deployments}.")
+        elif r.project and not os.path.isfile(r.project):
+            self.message.setText(f"No project settings file at {r.project}.")
         else:
             self.accept()

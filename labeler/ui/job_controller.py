@@ -15,9 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from labeler.core.applog import get_logger
 from labeler.core.job_process import run_in_child, target_name
 from labeler.core.jobs import JobKind, Progress
-from labeler.core.logs import get_logger
 from labeler.core.worker_store import WorkerStore, WriteHook
 from labeler.ui.workers import GeneratorWorker, WorkerRunner
 
@@ -66,7 +66,7 @@ class JobController(QObject):
         self.runner = WorkerRunner(max_threads=3, parent=self)
         self.running: dict[JobKind, GeneratorWorker] = {}
         self.notices: list[str] = []
-        self.log: logging.Logger = get_logger()
+        self.log: logging.Logger = get_logger("window")
         # Jobs of the kinds marked isolated run in a child process (see labeler.core.jobs).
         self.isolate = True
 

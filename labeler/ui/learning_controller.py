@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from labeler.core.audits import AUDIT_SETTING, plan_auto_accept, plan_review, record_audits
 from labeler.core.finetune_job import run_fine_tune
 from labeler.core.jobs import JobKind
-from labeler.core.learning import auto_accept_candidates, review_queue
 from labeler.core.retrain import retrain
 from labeler.ui.project import LabelAction, ProjectController
 
@@ -51,6 +51,7 @@ class LearningController(QObject):
         self.strategy = "margin"
         self.confirmed_since = 0
         self.last: dict | None = None
+        self.last_plan = None
         project.label_committed.connect(self._on_project_label_committed)
         project.project_opened.connect(self._on_project_opened)
 
@@ -106,12 +107,16 @@ class LearningController(QObject):
         self.jobs.run(JobKind.RETRAIN, retrain, imbalance=self.imbalance, on_result=done)
 
     def compute_review(self) -> None:
-        """Work out the review order (most useful first) in the background."""
+        """Work out the review order (most useful first, audits among it) in the background."""
         if self.project.db_path is not None:
-            self.jobs.run(JobKind.REVIEW, review_queue, strategy=self.strategy,
+            self.jobs.run(JobKind.REVIEW, plan_review, strategy=self.strategy,
                           on_result=self._on_review)  # fmt: skip
 
-    def _on_review(self, order: list[int]) -> None:
+    def _on_review(self, plan) -> None:
+        if plan.new_audits:
+            # Audits are kept before their images are shown (their draw must not be redone).
+            self.project.submit(record_audits, plan)
+        order = plan.order
         snap = self.project.snapshot
         if snap is not None:
             rank = np.full(len(snap), len(order) + 1, np.int64)
@@ -123,9 +128,18 @@ class LearningController(QObject):
         self.review_ready.emit(order)
 
     def preview_auto_accept(self, target: float) -> None:
-        """Compute which images the head would accept at ``target`` accuracy."""
-        self.jobs.run(JobKind.AUTO_ACCEPT, auto_accept_candidates, target,
-                      on_result=lambda r: self.auto_accept_ready.emit(r[0], r[1]))  # fmt: skip
+        """Work out what auto-accept would label at ``target`` accuracy (audited)."""
+
+        def ready(plan) -> None:
+            self.last_plan = plan
+            self.auto_accept_ready.emit(plan.decisions, plan.summary)
+
+        self.jobs.run(JobKind.AUTO_ACCEPT, plan_auto_accept, target, on_result=ready)
+
+    def set_audit_share(self, share: float) -> None:
+        """The project's share of review positions that are audits."""
+        if self.project.writer is not None:
+            self.project.submit(lambda store: store.set_meta(AUDIT_SETTING, share))
 
     def apply_auto_accept(self, decisions: dict, summary: dict) -> None:
         """Record the decisions as machine labels (one undoable action)."""

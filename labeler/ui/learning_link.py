@@ -47,12 +47,31 @@ class LearningLink(QObject):
         self.w.learning_panel.show_auto_accept(decisions, summary)
 
     def _on_panel_accept_requested(self) -> None:
+        """Nothing is written before the person has seen the plan and its least sure images."""
+        from labeler.ui.auto_accept_dialog import AutoAcceptDialog
+        from labeler.ui.navigation import absolute
+
         if self.pending is None:
             return
         decisions, summary = self.pending
-        self.pending = None
-        self.w.learning_panel.accept.setEnabled(False)
-        self.w.learning.apply_auto_accept(decisions, summary)
+        w = self.w
+        plan, snap = w.learning.last_plan, w.project.snapshot
+        preview = []
+        for image_id in getattr(plan, "preview", []):
+            r = snap.row_of(image_id) if snap is not None else None
+            if r is not None and image_id in decisions:
+                key, prob = decisions[image_id]
+                preview.append((image_id, absolute(w.project.root or "", snap.paths[r]), key, prob))
+        dialog = AutoAcceptDialog(summary, preview, w.project.name_of, w)
+        self.dialog = dialog
+
+        def accepted() -> None:
+            self.pending = None
+            w.learning_panel.accept.setEnabled(False)
+            w.learning.apply_auto_accept(decisions, summary)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
 
     def set_target(self, target: float) -> None:
         """The target accuracy of auto-accept (from the preferences)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labeler.core.audits import describe_audited
 from labeler.ui.metrics_view import MetricsView
 
 pg.setConfigOptions(antialias=True, background="w", foreground="k")
@@ -211,17 +212,10 @@ class LearningPanel(QWidget):
         )
 
     def show_auto_accept(self, decisions: dict, summary: dict) -> None:
-        """The preview of an auto-accept."""
+        """What an auto-accept would do, with the audited figures behind it."""
         self.accept.setEnabled(bool(decisions))
-        self.accept.setText(f"Accept {len(decisions)}")
+        self.accept.setText(f"Review and accept {len(decisions)}…" if decisions else "Accept")
         if "reason" in summary:
             self.accept_status.setText(summary["reason"])
             return
-        per = ", ".join(
-            f"{k} {v}" for k, v in sorted(summary["per_species"].items(), key=lambda kv: -kv[1])
-        )
-        self.accept_status.setText(
-            f"{summary['accepted']} of {summary['unlabeled']} unlabeled images ({summary['share']:.0%}) reach their "
-            f"species' threshold for {summary['target']:.1%} accuracy: {per or 'none'}. Expected animals missed "
-            f"among the blanks: {summary['missed_animals_in_blanks']}."
-        )
+        self.accept_status.setText(describe_audited(summary, self.name_of))

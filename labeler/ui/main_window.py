@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from inference.taxonomy import BLANK, HUMAN, VEHICLE
+from labeler.core.applog import setup_logging
 from labeler.core.catalog_view import empty_snapshot
 from labeler.core.exchange_jobs import ImportFormat
-from labeler.core.logs import setup_logging
 from labeler.core.runtime import relax_gc
 from labeler.ui.commands import Command
 from labeler.ui.filter_bar import FilterBar
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.nav = Navigator(p, self.grid, self.grid_model, self.pane.strip, self.strip_model,
                              self.panel, self.pane.viewer, self.status, self)  # fmt: skip
         self.labeling = LabelingController(p, self.nav, self)
-        self.commands = ProjectCommands(self, p, self.flows, self.memory)
+        self.commands = ProjectCommands(self, p, self.flows, self.memory, self.nav)
         self.actions = WindowActions(self, self.grid, self._handlers(), self.prefs.hotkeys)
         self.actions_by_command = self.actions.actions
         self.pane.fill_bar(*(self.actions_by_command[c] for c in (
@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
             C.PREDICT: lambda: flows.start_predict(), C.EXPORT: cmd.choose_export,
             C.IMPORT_CSV: lambda: cmd.choose_import(ImportFormat.CSV),
             C.IMPORT_MEGADETECTOR: lambda: cmd.choose_import(ImportFormat.MEGADETECTOR),
+            C.IMPORT_TIMELAPSE: lambda: cmd.choose_import(ImportFormat.TIMELAPSE),
+            C.IMPORT_CAMTRAPDP: lambda: cmd.choose_import(ImportFormat.CAMTRAPDP),
+            C.CLOCK: cmd.correct_clock,
             C.DEPLOYMENTS: cmd.edit_deployments, C.BACKUP: lambda: flows.backup_now("manual"),
             C.RESTORE: cmd.choose_backup, C.PREFERENCES: cmd.edit_preferences, C.QUIT: self.close,
             C.UNDO: self.project.undo, C.REDO: self.project.redo,
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
         p.jobs.relay.connect(self.flows.on_relay)
         self.flows.device_changed.connect(lambda d: self.status.device.setText(f"model on {d}"))
         self.commands.folder_chosen.connect(self.open_folder)
+        self.commands.folder_relinked.connect(lambda new, db: self.open_folder(new, db or None))
         self.commands.preferences_changed.connect(self._on_preferences_changed)
         self.hint.open_requested.connect(self.commands.choose_folder)
         self.hint.recent_chosen.connect(self.open_recent)
@@ -190,6 +194,9 @@ class MainWindow(QMainWindow):
     # -- opening -----------------------------------------------------------------------------
     def open_folder(self, folder: str, db: str | None = None, *, auto_jobs: bool = True) -> None:
         """Open a folder (its catalog is created on first open); scan and predict follow."""
+        if not os.path.isdir(folder):
+            self.commands.locate_missing_folder(folder, db)
+            return
         self.remember_position()
         self._auto_jobs = auto_jobs
         try:
@@ -248,7 +255,7 @@ class MainWindow(QMainWindow):
         self.project.set_author(prefs.observer)
         self.actions.apply_hotkeys(prefs.hotkeys)
         self.learning_link.set_target(prefs.target_accuracy)
-        self.learning.audit_share = prefs.audit_share
+        self.learning.set_audit_share(prefs.audit_share)
         if prefs.burst_gap_s != old.burst_gap_s:
             self.flows.set_burst_gap(prefs.burst_gap_s)
         self.status.message("Preferences saved")
@@ -269,7 +276,6 @@ class MainWindow(QMainWindow):
         self.filter_bar.restore(m)
         self.view.restore(m)
         self.learning_link.set_target(self.prefs.target_accuracy)
-        self.learning.audit_share = self.prefs.audit_share
         self._refresh_recent()
         self.actions.set_project_open(False)
 

@@ -16,7 +16,7 @@ MENUS: list[tuple[str, list[Command | None]]] = [
                C.DEPLOYMENTS, None, C.BACKUP, C.RESTORE, None, C.PREFERENCES, None, C.QUIT]),
     ("&Edit", [C.UNDO, C.REDO, None, C.BLANK, C.HUMAN, C.VEHICLE, C.ACCEPT_1, C.REPEAT_LAST,
                C.LABEL_BURSTS, C.BURST_MAJORITY, C.SELECT_BURST, C.CLEAR, None, C.SEARCH,
-               C.ADD_SPECIES, C.COUNT, C.NOTE, None, C.SPECIES]),
+               C.ADD_SPECIES, C.COUNT, C.NOTE, None, C.SPECIES, C.CLOCK]),
     ("&View", [C.NEXT, C.PREVIOUS, C.REVIEW_MODE, C.REFRESH_VIEW, C.HISTORY, None, C.FIT,
                C.ACTUAL_SIZE, C.MAGNIFIER, C.AUTO_CONTRAST, None, C.LARGER_THUMBNAILS,
                C.SMALLER_THUMBNAILS, C.BURST_VIEW]),
@@ -54,8 +54,8 @@ class WindowActions:
         self.apply_hotkeys(hotkeys)
         self.recent_menu = QMenu("Open &recent", window)
         self.import_menu = QMenu("&Import", window)
-        self.import_menu.addAction(self.actions[C.IMPORT_CSV])
-        self.import_menu.addAction(self.actions[C.IMPORT_MEGADETECTOR])
+        for c in (C.IMPORT_CSV, C.IMPORT_TIMELAPSE, C.IMPORT_CAMTRAPDP, C.IMPORT_MEGADETECTOR):
+            self.import_menu.addAction(self.actions[c])
         self._build_menus()
 
     def _build_menus(self) -> None:
@@ -88,8 +88,9 @@ class WindowActions:
 
     def set_project_open(self, is_open: bool) -> None:
         """Commands that need a project are greyed out until one is open."""
-        needs = {C.RESCAN, C.PREDICT, C.EXPORT, C.IMPORT_CSV, C.IMPORT_MEGADETECTOR,
-                 C.DEPLOYMENTS, C.BACKUP, C.RESTORE, C.SPECIES}  # fmt: skip
+        needs = {C.RESCAN, C.PREDICT, C.EXPORT, C.IMPORT_CSV, C.IMPORT_MEGADETECTOR, C.CLOCK,
+                 C.IMPORT_TIMELAPSE, C.IMPORT_CAMTRAPDP, C.DEPLOYMENTS, C.BACKUP, C.RESTORE,
+                 C.SPECIES}  # fmt: skip
         for c in needs:
             self.actions[c].setEnabled(is_open)
         self.import_menu.setEnabled(is_open)

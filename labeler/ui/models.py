@@ -14,6 +14,7 @@ from PySide6.QtCore import (
 )
 
 from labeler.core.catalog_view import CatalogSnapshot
+from labeler.core.safepath import image_path
 from labeler.ui.thumbnails import ThumbnailLoader
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -152,7 +153,12 @@ class ImageGridModel(QAbstractListModel):
         return None
 
     def _abs(self, rel: str) -> str:
-        return f"{self.root}/{rel}" if self.root else rel
+        if not self.root:
+            return rel
+        try:
+            return image_path(self.root, rel)
+        except ValueError:
+            return ""
 
 
 class _RowListModel(QAbstractListModel):

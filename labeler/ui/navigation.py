@@ -3,17 +3,25 @@ filmstrip show for it."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject
 
+from labeler.core.safepath import image_path
+from labeler.ui.clock_ui import shown_time
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
 from labeler.ui.models import ImageGridModel
 from labeler.ui.panel import SuggestionPanel
 from labeler.ui.project import ProjectController
 from labeler.ui.status_area import StatusArea
 from labeler.ui.viewer import ImageViewer
+
+
+def absolute(root: str, rel: str) -> str:
+    """Path of a catalogued file under ``root`` ("" when the catalog's path is unsafe)."""
+    try:
+        return image_path(root, rel)
+    except ValueError:
+        return ""
 
 
 class Navigator(QObject):
@@ -118,7 +126,8 @@ class Navigator(QObject):
         burst = (
             f" — burst frame {info['frame']}/{info['frames']}" if info["burst"] is not None else ""
         )
-        title = f"<b>{info['path']}</b><br>{info['datetime'] or 'no capture time'}{burst}"
+        when = shown_time(info["datetime"], info.get("clock_offset_s"))
+        title = f"<b>{info['path']}</b><br>{when}{burst}"
         if info["status"] != "ok":
             title += (
                 f"<br><span style='color:#c03030'>{info['status']}: {info['detail'] or ''}</span>"
@@ -126,7 +135,7 @@ class Navigator(QObject):
         suggestions = [(k, c.name_of(k), s) for k, s in info["suggestions"]]
         count = info["labels"][0].count if info["labels"] else None
         self.panel.show_image(title, labels, suggestions, info["empty_score"], count, info["note"])
-        path = os.path.join(c.root or "", *info["path"].split("/"))
+        path = absolute(c.root or "", info["path"])
         if self.viewer.path != path:
             self.viewer.show_image(path)
         boxes = c.reader.detections([image_id]).get(image_id, [])

@@ -26,7 +26,7 @@ from labeler.ui.commands import Command, conflicts, default_hotkeys, load_hotkey
 from labeler.ui.session import settings_value
 
 DEFAULT_GAP_S = 60.0
-DEFAULT_AUDIT = 0.05
+DEFAULT_AUDIT = 0.2
 DEFAULT_TARGET = 0.966
 
 
@@ -87,7 +87,8 @@ class PreferencesDialog(QDialog):
             "Frames of one camera closer than this form a burst (rescans the folder)"
         )
         self.audit = _spin(0, 50, prefs.audit_share * 100, " %")
-        self.audit.setToolTip("Share of review-mode images picked at random to audit the model")
+        self.audit.setToolTip("Share of review-mode images drawn at random to audit the model "
+                              "(a setting of the open project)")  # fmt: skip
         self.target = _spin(50, 99.9, prefs.target_accuracy * 100, " %")
         self.target.setToolTip("Accuracy auto-accept aims for, measured on your verified labels")
         self.commands = list(Command)
@@ -115,7 +116,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout()
         form.addRow("Observer name", self.observer)
         form.addRow("Burst gap", self.gap)
-        form.addRow("Audit share (review mode)", self.audit)
+        form.addRow("Audit share (this project's review)", self.audit)
         form.addRow("Target accuracy (auto-accept)", self.target)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save

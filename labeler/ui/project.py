@@ -91,9 +91,11 @@ class ProjectController(QObject):
         self.generation += 1
         self.root = str(Path(folder).resolve())
         self.db_path = str(resolve_db_path(self.root, db))
-        writer = DbWriter(self.db_path, self)
+        writer = DbWriter(self.db_path, self, start=False)
         self.writer = writer
         gen = self.generation
+        # Another program may hold the catalog for a while: say so (who holds it) while waiting.
+        writer.waiting.connect(lambda m: gen == self.generation and self.jobs.say(m))
         writer.done.connect(self._on_writer_done)
         writer.failed.connect(self._on_writer_failed)
         writer.retrying.connect(self._on_writer_retrying)

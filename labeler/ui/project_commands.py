@@ -11,9 +11,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow
 
 import labeler
+from labeler.core.applog import log_path
 from labeler.core.exchange_jobs import ImportFormat, ImportRequest
 from labeler.core.jobs import JobKind
-from labeler.core.logs import log_path
 from labeler.core.project import data_dir
 from labeler.core.species import delete_unused_species, hide_species, merge_species, rename_species
 from labeler.core.store import list_backups
@@ -26,19 +26,27 @@ from labeler.ui.session import SessionMemory
 from labeler.ui.species_dialog import SpeciesDialog
 from labeler.ui.workflows import WorkflowController
 
-IMPORT_PATTERNS = {ImportFormat.CSV: "CSV (*.csv)", ImportFormat.MEGADETECTOR: "JSON (*.json)"}
+IMPORT_PATTERNS = {
+    ImportFormat.CSV: "CSV (*.csv)",
+    ImportFormat.TIMELAPSE: "Timelapse CSV (*.csv)",
+    ImportFormat.CAMTRAPDP: "Camtrap DP package (datapackage.json)",
+    ImportFormat.MEGADETECTOR: "JSON (*.json)",
+}
 
 
 class ProjectCommands(QObject):
     """Dialogs of the project commands; the last one opened stays reachable as ``dialog``."""
 
     folder_chosen = Signal(str)
+    folder_relinked = Signal(str, str)
     preferences_changed = Signal(object)
 
     def __init__(self, window: QMainWindow, project: ProjectController,
-                 flows: WorkflowController, memory: SessionMemory):  # fmt: skip
+                 flows: WorkflowController, memory: SessionMemory, nav=None):  # fmt: skip
         super().__init__(window)
         self.window, self.project, self.flows, self.memory = window, project, flows, memory
+        self.nav = nav
+        self.last_clock_change = None
         self.dialog: QDialog | None = None
         self.species_dialog: SpeciesDialog | None = None
         flows.species_updated.connect(self._refresh_species_dialog)
@@ -132,7 +140,12 @@ class ProjectCommands(QObject):
 
     def edit_preferences(self) -> None:
         """Observer, burst gap, audit share, target accuracy and keys."""
-        dialog = PreferencesDialog(Preferences.load(self.memory.settings), self.window)
+        prefs = Preferences.load(self.memory.settings)
+        if self.project.reader is not None:
+            from labeler.core.audits import audit_share
+
+            prefs.audit_share = audit_share(self.project.reader)
+        dialog = PreferencesDialog(prefs, self.window)
 
         def accepted() -> None:
             prefs = dialog.preferences()
@@ -154,6 +167,79 @@ class ProjectCommands(QObject):
             "Log file": str(log_path()),
         }
         self._show(AboutDialog(facts, self.window), lambda: None)
+
+    # -- Edit → Correct camera clock ---------------------------------------------------------
+    def correct_clock(self) -> None:
+        """Shift the clock of the current image's camera, or of the selection."""
+        from labeler.core.timezones import corrected
+        from labeler.ui.clock_ui import ClockDialog
+
+        cur = self.nav.current_image() if self.nav is not None else None
+        if cur is None or self.project.reader is None:
+            return
+        info = self.project.image_info(cur)
+        folder = info["path"].rpartition("/")[0]
+        selected = self.nav.selected_images()
+        when = corrected(info["datetime"], info.get("clock_offset_s"))
+        dialog = ClockDialog(folder, len(selected), when, self.window)
+        self._show(dialog, lambda: self._apply_clock(dialog, folder, selected or [cur]))
+
+    def _apply_clock(self, dialog, folder: str, ids: list[int]) -> None:
+        from labeler.core.clock import shift_folder, shift_images
+
+        p = self.project
+        seconds, author, whole = dialog.seconds(), p.author, dialog.whole.isChecked()
+
+        def apply(store):
+            if whole:
+                return shift_folder(store, folder, seconds, author=author)
+            return shift_images(store, ids, seconds, what=f"{len(ids)} selected image(s)",
+                                author=author)  # fmt: skip
+
+        def done(change) -> None:
+            self.last_clock_change = change
+            self.flows.jobs.say(f"{change.description}: {change.images} image(s)")
+            p.reload_snapshot(then=lambda: self.nav.show_image(self.nav.current_image()))
+
+        p.submit(apply, on_done=done,
+                 on_error=lambda exc: self.flows.jobs.say(f"Clock not corrected: {exc}"))  # fmt: skip
+
+    # -- a folder that is not there ----------------------------------------------------------
+    def locate_missing_folder(self, folder: str, db: str | None = None) -> None:
+        """A catalog's folder is gone (card not inserted, or moved): offer to locate it."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Folder not found",
+                          f"{folder} is not there. Is the card inserted? If the images moved, locate "
+                          "their new folder: the catalog and every label come along.",
+                          QMessageBox.StandardButton.Cancel, self.window)  # fmt: skip
+        locate = box.addButton("Locate…", QMessageBox.ButtonRole.AcceptRole)
+        locate.clicked.connect(lambda: self._choose_new_place(folder, db))
+        box.setModal(False)
+        self.missing_folder_box = box
+        box.show()
+
+    def _choose_new_place(self, old: str, db: str | None) -> None:
+        dialog = QFileDialog(
+            self.window, f"Where is {os.path.basename(old)} now?", self._start_dir()
+        )
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self._show(
+            dialog,
+            lambda: dialog.selectedFiles() and self._relink(old, dialog.selectedFiles()[0], db),
+        )
+
+    def _relink(self, old: str, new: str, db: str | None) -> None:
+        from labeler.core.identity import DifferentFolder, relink
+
+        try:
+            done = relink(old, new, db=db)
+        except (DifferentFolder, OSError) as exc:
+            self.flows.jobs.say(f"Not relinked: {exc}")
+            return
+        self.flows.jobs.say(f"{new}: {done.labeled} labeled images kept from {old}")
+        self.folder_relinked.emit(new, db or "")
 
     # -- Edit → Species list -----------------------------------------------------------------
     def manage_species(self) -> None:

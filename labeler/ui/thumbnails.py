@@ -11,6 +11,8 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from labeler.core.safepath import open_regular
+
 THUMB_PX = 160
 MEMORY_ITEMS = 3000
 _SKIPPED = "skipped"
@@ -29,7 +31,7 @@ def reduced_rgb(path: str, max_side: int) -> Image.Image:
 
     JPEGs decode at reduced scale first. Raises what Pillow raises for unreadable files.
     """
-    with Image.open(path) as im:
+    with open_regular(path) as f, Image.open(f) as im:
         im.draft("RGB", (max_side, max_side))
         try:
             im = ImageOps.exif_transpose(im)

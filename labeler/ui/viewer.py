@@ -89,6 +89,9 @@ class _LoadTask(QRunnable):
             self.signals.ready.emit(self.generation, None, None, f"cannot show this image: {exc}")
 
 
+MAX_DRAWN_BOXES = 100
+
+
 class ImageViewer(QGraphicsView):
     """Zoom with the wheel, pan by dragging, ``fit()`` and ``actual_size()``."""
 
@@ -162,8 +165,12 @@ class ImageViewer(QGraphicsView):
         self.image_shown.emit(self.path or "")
 
     def set_boxes(self, boxes: list[tuple[float, float, float, float, str]]) -> None:
-        """Detection boxes in normalised [x, y, w, h] with a caption each."""
-        self.boxes = boxes
+        """Detection boxes in normalised [x, y, w, h] with a caption each, most confident first.
+
+        At most ``MAX_DRAWN_BOXES`` are drawn: a file with thousands of boxes on one frame must
+        not hold the window (nobody reads more boxes than that on one image).
+        """
+        self.boxes = list(boxes[:MAX_DRAWN_BOXES])
         if self.rgb is not None:
             self._draw_boxes()
 

@@ -7,6 +7,8 @@ Scan, predict, export, import, backup, restore and species-list changes run the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -48,8 +50,22 @@ class WorkflowController(QObject):
 
     # -- scan and predict --------------------------------------------------------------------
     def start_scan(self, then_predict: bool = True) -> None:
-        """Scan the folder (incremental), then predict what is new."""
+        """Scan the folder (incremental), then predict what is new.
+
+        A folder that is not this catalog's card is never scanned into it (its files would all
+        be marked missing); a card that moved is scanned and the move is mentioned.
+        """
+        from labeler.core.identity import DifferentFolder, check_folder
+
         p = self.project
+        try:
+            moved = check_folder(p.reader, p.root) if p.reader is not None else None
+        except DifferentFolder as exc:
+            p.error.emit(str(exc))
+            self.jobs.log_error(str(exc))
+            return
+        if moved:
+            self.jobs.warn(JobKind.SCAN, moved)
 
         def done(report) -> str:
             for note in report.notes:
@@ -120,17 +136,21 @@ class WorkflowController(QObject):
         """Import labels or detector boxes; a label import is one step of Ctrl+Z."""
         p = self.project
 
-        def done(report: dict) -> str:
+        def done(result) -> str:
+            report = result.to_json()
             action = report.get("action_id")
             if action is not None:
                 # Ctrl+Z undoes the import like any labeling action.
                 p.label(LabelAction.ADOPT, [], action)
             p.reload_snapshot()
             self.imported.emit(report)
-            matched = report.get("images_updated", report.get("matched", 0))
-            return (f"Imported {request.format.value}: {matched} images; "
-                    f"{len(report.get('unmatched', []))} rows match no image; "
-                    f"{len(report.get('refused', []))} refused")  # fmt: skip
+            if report.get("format") == "megadetector":
+                return (f"Imported boxes: {report.get('matched', 0)} of {report.get('images', 0)} images "
+                        f"matched, {report.get('detections', 0)} boxes")  # fmt: skip
+            unknown = report.get("unknown_species_rows", 0)
+            return (f"Imported {report.get('format')}: {report.get('images_updated', 0)} images labeled; "
+                    f"{len(report.get('unmatched', []))} rows match no image; {unknown} rows name "
+                    "species the project does not have")  # fmt: skip
 
         self.jobs.run(JobKind.IMPORT, run_import, request, author=p.author, on_result=done)
 
@@ -155,20 +175,27 @@ class WorkflowController(QObject):
                       on_result=lambda path: f"backed up to {path}")  # fmt: skip
 
     def restore(self, backup: str) -> None:
-        """Close the catalog, set it aside, restore ``backup`` in its place and reopen it."""
-        from labeler.core.maintenance import restore_catalog
+        """Let go of the catalog, put the backup in its place (the catalog set aside, never
+        deleted) and open it again. While another program holds the catalog nothing moves."""
+        from labeler.core.store import restore_catalog
 
         p = self.project
         root, db = p.root, p.db_path
         p.close()
 
-        def done(report: dict) -> str:
+        def done(result) -> str:
             p.open(root, db)
-            self.restored.emit(report["restored"])
-            return f"restored {report['restored']}; the previous catalog is kept at {report['set_aside']}"
+            self.restored.emit(str(result.restored))
+            aside = (
+                f"; the previous catalog is kept at {result.set_aside}" if result.set_aside else ""
+            )
+            return f"restored {result.restored}{aside}"
 
-        self.jobs.run(JobKind.BACKUP, restore_catalog, db, backup, with_store=False,
-                      on_result=done)  # fmt: skip
+        def refused(exc: BaseException) -> None:
+            p.open(root, db)  # nothing changed: the catalog opens as it was
+
+        self.jobs.run(JobKind.BACKUP, restore_catalog, Path(db), Path(backup), with_store=False,
+                      on_result=done, on_error=refused)  # fmt: skip
 
     # -- species list ------------------------------------------------------------------------
     def change_species(self, fn, *args, undoable: bool = False) -> None:

@@ -38,7 +38,7 @@ def test_an_export_in_a_child_process_writes_what_it_writes_here(scanned, tmp_pa
             run_export(store, ExportRequest(ExportFormat.CSV, str(tmp_path / "b.csv")))
         )
     assert report["rows"] == here["rows"] == 9
-    assert all(isinstance(e, Progress) for e in events)
+    assert events and all(isinstance(getattr(e, "done", None), int) for e in events)
     assert pd.read_csv(tmp_path / "a.csv").equals(pd.read_csv(tmp_path / "b.csv"))
 
 

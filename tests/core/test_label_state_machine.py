@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from labeler.core.exchange.csv_io import import_csv
+from labeler.core.generators import run_to_end
 from labeler.core.ingest import scan_to_end
 from labeler.core.labeling import LabelSession
 from labeler.core.species import ensure_default_species
@@ -116,7 +117,7 @@ class LabelMachine(RuleBasedStateMachine):
                 w.writerow([f"IMG_{i:02d}.JPG", species])
             w.writerow(["../escape.jpg", "red_fox"])
         before = dict(self.model)
-        report = import_csv(self.store, path, session=self.session)
+        report = run_to_end(import_csv(self.store, path, session=self.session))
         assert len(report.refused) == 1
         self.model.update(rows)
         self._did(before)

@@ -101,16 +101,23 @@ def test_burst_labeling_covers_every_frame_when_one_frame_is_given(project):
     assert labels[ids["IMG_00.JPG"]] == []
 
 
-def test_burst_majority_gives_empty_frames_the_burst_animal(project):
+def test_burst_majority_fills_the_unlabeled_frames_and_never_changes_a_persons_label(project):
     store, _ = project
     ids = _ids(store)
     s = LabelSession(store)
-    s.set_species([ids["IMG_00.JPG"], ids["IMG_01.JPG"]], "white_tailed_deer")
+    s.set_species([ids["IMG_00.JPG"]], "white_tailed_deer")
     s.set_species([ids["IMG_02.JPG"]], "elk")
+    s.set_species([ids["IMG_01.JPG"]], "white_tailed_deer")
+    s.clear([ids["IMG_01.JPG"]])
+    s.set_species([ids["IMG_01.JPG"]], "white_tailed_deer")
+    s.clear([ids["IMG_02.JPG"]])
     s.burst_majority([ids["IMG_02.JPG"]])
-    assert [_keys(store, [ids[f"IMG_0{f}.JPG"]])[ids[f"IMG_0{f}.JPG"]] for f in range(3)] == [
-        ["white_tailed_deer"]
-    ] * 3
+    got = [_keys(store, [ids[f"IMG_0{f}.JPG"]])[ids[f"IMG_0{f}.JPG"]] for f in range(3)]
+    assert got == [["white_tailed_deer"]] * 3
+    s.set_species([ids["IMG_02.JPG"]], "elk")
+    s.burst_majority([ids["IMG_00.JPG"]])
+    assert _keys(store, [ids["IMG_02.JPG"]])[ids["IMG_02.JPG"]] == ["elk"]
+    assert ids["IMG_02.JPG"] in s.kept_human
 
 
 def test_accepting_suggestions_uses_each_images_own_prediction(project):

@@ -33,6 +33,7 @@ def test_all_migrations_are_recorded_when_a_catalog_is_created(tmp_path):
 
 def test_zero_byte_database_is_set_aside_not_overwritten_when_opened(tmp_path):
     db = tmp_path / "c.sqlite"
+    Store(db).close()
     db.write_bytes(b"")
     with pytest.raises(DatabaseUnusable) as info:
         Store(db)
@@ -41,8 +42,9 @@ def test_zero_byte_database_is_set_aside_not_overwritten_when_opened(tmp_path):
     assert "empty" in str(info.value)
 
 
-def test_garbage_database_is_set_aside_with_its_bytes_kept_when_opened(tmp_path):
+def test_garbage_catalog_is_set_aside_with_its_bytes_kept_when_opened(tmp_path):
     db = tmp_path / "c.sqlite"
+    Store(db).close()
     junk = b"this is not sqlite" * 100
     db.write_bytes(junk)
     with pytest.raises(DatabaseUnusable) as info:

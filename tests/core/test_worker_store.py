@@ -96,4 +96,4 @@ def test_callbacks_connected_before_start_hear_an_immediate_open_failure(tmp_pat
     w.on_open_failed = heard.append
     w.start()
     w._thread.join(10)
-    assert len(heard) == 1 and "nothing was overwritten" in str(heard[0])
+    assert len(heard) == 1 and "left untouched" in str(heard[0])

@@ -90,3 +90,21 @@ def test_cuda_fine_tune_runs_on_the_gpu_when_one_is_present(tmp_path, tiny):
     items = _images(tmp_path)
     _events, result = _fine_tune(tmp_path, tiny, items, version="ft-gpu", epochs=2, device="cuda")
     assert result.device == "cuda" and result.checkpoint.exists()
+
+
+def test_a_sample_with_an_animal_box_trains_on_the_whole_frame_and_the_crop(tmp_path, tiny):
+    from training.finetune import _load_images
+
+    items = _images(tmp_path, n=6)
+    boxed = [
+        (p, lab, (0.25, 0.25, 0.2, 0.2) if k % 2 else None) for k, (p, lab) in enumerate(items)
+    ]
+    x, owner = _load_images(boxed, 72)
+    assert x.shape[1:] == (72, 72, 3)
+    assert owner == [0, 1, 1, 2, 3, 3, 4, 5, 5]
+    more = [(p, lab, None) for p, lab in _images(tmp_path / "b")]
+    events, result = _fine_tune(tmp_path, tiny, boxed + more, version="ft-box")
+    assert (
+        result.card is not None
+        and result.card.extra["train_views"] > result.card.extra["train_images"]
+    )

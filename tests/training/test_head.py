@@ -1,13 +1,10 @@
-"""Heads over embeddings, cross-validation by burst, calibration, metrics and the review queue."""
+"""Heads over embeddings, cross-validation by burst, temperature, metrics and the review queue."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from training.calibration import auto_accept, missed_animals, per_class_thresholds
 from training.head import (
     BALANCED,
     NONE,
@@ -83,36 +80,6 @@ def test_cross_validation_is_out_of_fold_and_grouped():
     assert 0.8 < cv.accuracy <= 1.0
     t = fit_temperature(cv.oof, cv.y)
     assert 0.25 <= t <= 4.0
-
-
-def test_thresholds_reach_the_target_accuracy_on_verified_predictions():
-    rng = np.random.default_rng(0)
-    n = 400
-    truth = np.where(rng.random(n) < 0.5, "blank", "deer")
-    conf = rng.random(n)
-    correct = rng.random(n) < 0.5 + 0.5 * conf  # higher confidence, more often right
-    pred = np.where(correct, truth, np.where(truth == "blank", "deer", "blank"))
-    probs = np.zeros((n, 2))
-    col = (pred == "deer").astype(int)
-    probs[np.arange(n), col] = 0.5 + conf / 2
-    probs[np.arange(n), 1 - col] = 0.5 - conf / 2
-    th = per_class_thresholds(probs, ["blank", "deer"], list(truth), target=0.9)
-    for label in ("blank", "deer"):
-        t = th[label]
-        assert not math.isinf(t.threshold)
-        mine = (probs.argmax(1) == ["blank", "deer"].index(label)) & (probs.max(1) >= t.threshold)
-        assert (pred[mine] == truth[mine]).mean() >= 0.9
-    accepted = auto_accept(probs, ["blank", "deer"], th)
-    assert 0 < len(accepted) < n
-    assert missed_animals(th["blank"], 100) == pytest.approx(100 * (1 - th["blank"].accuracy))
-
-
-def test_rare_classes_are_never_auto_accepted():
-    probs = np.array([[0.99, 0.01]] * 3 + [[0.01, 0.99]] * 50)
-    truth = ["a"] * 3 + ["b"] * 50
-    th = per_class_thresholds(probs, ["a", "b"], truth)
-    assert math.isinf(th["a"].threshold)
-    assert not math.isinf(th["b"].threshold)
 
 
 def test_evaluation_reports_top_k_prf_confusion_and_coverage():

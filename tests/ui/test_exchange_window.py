@@ -152,12 +152,96 @@ def test_deployments_are_edited_from_the_menu_and_saved(qtbot, window):
     row = dialog.folders.index("A")
     dialog.table.item(row, 3).setText("51.5")
     dialog.table.item(row, 4).setText("4.77")
-    dialog.table.item(row, 5).setText("+02:00")
+    dialog.table.item(row, 5).setText("Europe/Brussels")
+    dialog.table.item(row, 6).setText("+2")
+    values, problems = dialog.values()
+    assert problems == ["A: UTC offset '+2' is not like +02:00 or -05:30"]
+    dialog.table.item(row, 6).setText("+02:00")
     dialog.accept()
     qtbot.waitUntil(
         lambda: win.project.reader.deployments()["A"]["latitude"] == 51.5, timeout=10000
     )
-    assert win.project.reader.deployments()["A"]["utc_offset"] == "+02:00"
+    deps = win.project.reader.deployments()["A"]
+    assert deps["utc_offset"] == "+02:00" and deps["timezone"] == "Europe/Brussels"
+
+
+def test_a_file_with_200000_boxes_on_one_image_is_drawn_bounded(qtbot, window, tmp_path):
+    from labeler.core.exchange.megadetector import MAX_BOXES
+    from labeler.ui.viewer import MAX_DRAWN_BOXES
+
+    win = window
+    path = "A/IMG_0002.JPG"
+    boxes = [{"category": "1", "conf": (i % 1000) / 1000, "bbox": [0.001 * (i % 900), 0.1, 0.05, 0.05]}
+             for i in range(200_000)]  # fmt: skip
+    src = tmp_path / "many.json"
+    src.write_text(json.dumps({"info": {"format_version": "1.4"}, "detection_categories": {"1": "animal"},
+                               "images": [{"file": path, "detections": boxes}]}))  # fmt: skip
+    trigger(win, Command.IMPORT_MEGADETECTOR)
+    picker = dialog_of(qtbot, QFileDialog)
+    picker.selectFile(str(src))
+    with qtbot.waitSignal(win.flows.imported, timeout=60000) as blocker:
+        picker.accept()
+    assert blocker.args[0]["detections"] == MAX_BOXES
+    go_to(win, path, qtbot)
+    qtbot.waitUntil(lambda: win.pane.viewer.box_count() == MAX_DRAWN_BOXES, timeout=20000)
+
+
+def test_the_clock_is_corrected_from_the_menu_and_shown_in_the_panel(qtbot, window):
+    from labeler.ui.clock_ui import ClockDialog
+
+    win = window
+    go_to(win, "A/IMG_0001.JPG", qtbot)
+    image_id = win.nav.current_image()
+    trigger(win, Command.CLOCK)
+    dialog = dialog_of(qtbot, ClockDialog)
+    dialog.shift.setText("+2:00:00")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: win.commands.last_clock_change is not None, timeout=10000)
+    change = win.commands.last_clock_change
+    assert change.images == 7 and change.shift_s == 7200
+    qtbot.waitUntil(lambda: "corrected +2:00:00" in win.panel.title.text(), timeout=10000)
+    assert "23:00:01" in win.panel.title.text()
+    history = win.project.reader.clock_history(image_id)
+    assert [(h["before_s"], h["after_s"], h["author"]) for h in history] == [(0, 7200, "tester")]
+
+
+def test_a_missing_folder_is_located_and_relinked_with_its_labels(qtbot, window, tmp_path):
+    import shutil
+
+    from PySide6.QtWidgets import QMessageBox
+
+    win = window
+    go_to(win, "A/IMG_0000.JPG", qtbot)
+    qtbot.keyClick(win.grid, Qt.Key.Key_H)
+    wait_saved(qtbot, win)
+    old, db = win.project.root, win.project.db_path
+    moved = tmp_path / "moved-card"
+    shutil.move(old, moved)  # the catalog lives elsewhere: the card can move under it
+    win.open_folder(old, db)
+    box = dialog_of(qtbot, QMessageBox)
+    next(b for b in box.buttons() if b.text() == "Locate…").click()
+    picker = dialog_of(qtbot, QFileDialog)
+    picker.selectFile(str(moved))
+    with qtbot.waitSignal(win.project.snapshot_loaded, timeout=30000):
+        picker.accept()
+    assert win.project.root == str(moved)
+    assert win.project.counts()["labeled"] == 1
+
+
+def test_another_folder_opened_on_this_catalog_is_not_scanned_into_it(qtbot, window, tmp_path):
+    from tests.gen import build_burst_tree
+
+    win = window
+    db = win.project.db_path
+    other = tmp_path / "other-card"
+    build_burst_tree(other, 4, cameras=1)
+    errors: list[str] = []
+    win.project.error.connect(errors.append)
+    win.open_folder(str(other), db)
+    qtbot.waitUntil(lambda: any("belongs to" in e for e in errors), timeout=60000)
+    qtbot.waitUntil(lambda: win.project.reader is not None, timeout=10000)
+    assert win.project.reader.catalog_counts()["missing"] == 0
+    assert not win.project.jobs.is_running(JobKind.SCAN)
 
 
 def test_a_backup_from_the_menu_is_restored_from_the_menu(qtbot, window):

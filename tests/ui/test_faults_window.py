@@ -101,6 +101,6 @@ def test_the_window_hears_a_catalog_that_fails_at_once(
     with qtbot.waitSignal(win.project.open_failed, timeout=5000):
         win.open_folder(str(burst_card), str(db))
     box = dialog_of(qtbot, QMessageBox)
-    assert "set aside" in box.text() or "moved" in box.text()
+    assert "not a catalog" in box.text() and "left untouched" in box.text()
     box.close()
     win.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
+from labeler.core.applog import log_path
 from labeler.core.jobs import JobKind, JobWarning, Progress
-from labeler.core.logs import log_path
 from labeler.ui.workers import WorkerRunner
 
 

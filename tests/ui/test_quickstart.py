@@ -235,7 +235,7 @@ def test_step6_export_deployments_and_imports_from_the_file_menu(qtbot, window, 
         row = deps.folders.index(folder)
         deps.table.item(row, 3).setText(lat)
         deps.table.item(row, 4).setText("4.7")
-        deps.table.item(row, 5).setText("+01:00")
+        deps.table.item(row, 5).setText("Europe/Brussels")
     deps.accept()
     qtbot.waitUntil(
         lambda: win.project.reader.deployments()["B"]["latitude"] == 51.6, timeout=10000

@@ -24,13 +24,17 @@ def test_a_burst_is_labeled_with_the_keyboard_alone(qtbot, window):
     got = labels(win)
     assert got["IMG_0000.JPG"] == ["blank"]
     assert got["IMG_0001.JPG"] and got["IMG_0002.JPG"]
-    # M gives every frame of the burst the majority species (blank frames join the animal).
+    # M gives the frames nobody labeled the burst's majority species; a person's labels stay.
+    species = got["IMG_0002.JPG"]
     go_to(win, "A/IMG_0001.JPG", qtbot)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)  # frame 2 back to unlabeled
+    wait_saved(qtbot, win)
+    go_to(win, "A/IMG_0002.JPG", qtbot)
     qtbot.keyClick(grid, Qt.Key.Key_M)
     wait_saved(qtbot, win)
     got = labels(win)
     burst = [got[f"IMG_000{f}.JPG"] for f in range(3)]
-    assert burst[0] == burst[1] == burst[2] and burst[0] != ["blank"]
+    assert burst == [["blank"], species, species] and species != ["blank"]
     assert "3 labeled" in win.status.counts.text()
 
 

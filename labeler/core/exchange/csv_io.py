@@ -12,14 +12,17 @@ import datetime as dt
 import io
 import os
 from collections.abc import Generator
-from dataclasses import dataclass, field
 
-from labeler.core.exchange.paths import match_image
+from labeler.core.exchange.atomic import atomic_output
+from labeler.core.exchange.csvread import CsvFormatError, read_table
+from labeler.core.exchange.labels_in import ImportReport, LabelRow, apply_label_rows
+from labeler.core.exchange.step import Step
 from labeler.core.labeling import LabelSession
-from labeler.core.store import Observation, Store
+from labeler.core.store import Store
+from labeler.core.timezones import corrected, deployment_zone, localize
 
 COLUMNS = [
-    "path", "file_name", "camera_folder", "timestamp", "sequence_id", "frame", "common_name",
+    "path", "file_name", "camera_folder", "timestamp", "clock_correction_s", "sequence_id", "frame", "common_name",
     "scientific_name", "species_key", "count", "observation_type", "classification_method",
     "classified_by", "classification_probability", "decision_timestamp", "model_version",
 ]  # fmt: skip
@@ -28,20 +31,26 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_ROWS = 20000
 
 
+_FORMULA_FIRST = frozenset("=+-@\t\r'")
+
+
 def cell(value: object) -> object:
     """A spreadsheet-safe cell: numbers as they are, text prefixed with ' when a spreadsheet
     would read it as a formula (or when it starts with ' itself, so that the prefix is always
     reversible), NUL as U+2400."""
+    kind = type(value)
+    if kind is str:
+        # The common case first: exports call this for every cell of every row.
+        if "\x00" in value:
+            value = value.replace("\x00", NUL_SYMBOL)
+        return "'" + value if value and value[0] in _FORMULA_FIRST else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return value
-    text = str(value).replace("\x00", NUL_SYMBOL)
-    if text.startswith(FORMULA_START) or text.startswith("'"):
-        return "'" + text
-    return text
+    return cell(str(value))
 
 
 def uncell(text: str) -> str:
@@ -51,12 +60,26 @@ def uncell(text: str) -> str:
     return text.replace(NUL_SYMBOL, "\x00")
 
 
-def corrected_time(datetime_text: str | None, offset_s: int | None) -> str:
-    """Capture time with the project's clock correction applied (ISO 8601, local time)."""
-    if not datetime_text:
+def corrected_time(
+    datetime_text: str | None, offset_s: int | None, zone: dt.tzinfo | None = None
+) -> str:
+    """Capture time with the project's clock correction applied (ISO 8601), with its UTC offset
+    when the deployment's time zone is known, else as the camera's local time."""
+    t = corrected(datetime_text, offset_s)
+    if t is None:
         return ""
-    t = dt.datetime.fromisoformat(datetime_text) + dt.timedelta(seconds=offset_s or 0)
-    return t.isoformat()
+    return localize(t, zone).isoformat() if zone is not None else t.isoformat()
+
+
+def deployment_zones(store: Store) -> dict[str, dt.tzinfo | None]:
+    """Each camera folder's time zone (None when unknown or not readable)."""
+    zones = {}
+    for folder, facts in store.deployments().items():
+        try:
+            zones[folder] = deployment_zone(facts)
+        except ValueError:
+            zones[folder] = None
+    return zones
 
 
 def _writer(f: io.TextIOBase):
@@ -68,10 +91,11 @@ def export_csv(
 ) -> Generator[int, None, dict]:
     """Write one row per observation (unlabeled images as ``unclassified``); yields rows written."""
     rows = store.export_rows()
+    zones = deployment_zones(store)
     versions = {m["version"] for m in store.models()}
     n = 0
-    tmp = f"{os.fspath(out)}.partial"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    total = len(rows)
+    with atomic_output(out, newline="", encoding="utf-8") as f:
         w = _writer(f)
         w.writerow(COLUMNS)
         for r in rows:
@@ -80,15 +104,14 @@ def export_csv(
             if otype is None and not include_unlabeled:
                 continue
             w.writerow([cell(v) for v in (
-                path, path.rpartition("/")[2], folder, corrected_time(when, offset), seq, frame,
+                path, path.rpartition("/")[2], folder, corrected_time(when, offset, zones.get(folder)), offset or 0, seq, frame,
                 common if otype is not None else None, sci, key, count, otype or "unclassified",
                 method, by, prob, stamp, by if method == "machine" and by in versions else None,
             )])  # fmt: skip
             n += 1
             if n % PROGRESS_ROWS == 0:
-                yield n
-    os.replace(tmp, out)
-    yield n
+                yield Step("export", n, total)
+    yield Step("export", total, total)
     return {"rows": n, "path": os.fspath(out)}
 
 
@@ -103,13 +126,11 @@ def export_suggestions_csv(
         header += [f"suggestion_{k}", f"scientific_name_{k}", f"score_{k}"]
     header.append("model_version")
     n = 0
-    tmp = f"{os.fspath(out)}.partial"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    rows = store.suggestion_rows(model_id)
+    with atomic_output(out, newline="", encoding="utf-8") as f:
         w = _writer(f)
         w.writerow(header)
-        for _image_id, path, folder, when, seq, frame, empty, tops in store.suggestion_rows(
-            model_id
-        ):
+        for _image_id, path, folder, when, seq, frame, empty, tops in rows:
             row = [path, folder, when, seq, frame, None if empty is None else round(empty, 6)]
             for k in range(5):
                 if k < len(tops):
@@ -125,40 +146,59 @@ def export_suggestions_csv(
             w.writerow([cell(v) for v in row])
             n += 1
             if n % PROGRESS_ROWS == 0:
-                yield n
-    os.replace(tmp, out)
-    yield n
+                yield Step("export", n, len(rows))
+    yield Step("export", n, len(rows))
     return {"rows": n, "path": os.fspath(out)}
 
 
-@dataclass
-class ImportReport:
-    """What a CSV import did and what it refused."""
-
-    rows: int = 0
-    images_updated: int = 0
-    species_added: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    skipped: int = 0
-    action_id: int | None = None
-
-    def to_json(self) -> dict:
-        """Plain dict."""
-        return {
-            "rows": self.rows, "images_updated": self.images_updated, "species_added": self.species_added,
-            "unmatched": self.unmatched, "refused": self.refused, "skipped": self.skipped, "action_id": self.action_id,
-        }  # fmt: skip
+# Header names other tools use for the same columns (compared lower-case, without spaces).
+ALIASES = {
+    "path": ("path", "relative_path", "relativepath", "file", "filepath", "file_path", "image", "filename"),
+    "species_key": ("species_key", "key"),
+    "common_name": ("common_name", "commonname", "species", "label", "vernacular_name", "class"),
+    "scientific_name": ("scientific_name", "scientificname", "latin_name"),
+    "count": ("count", "number", "individuals"),
+    "observation_type": ("observation_type", "observationtype"),
+    "classification_method": ("classification_method", "classificationmethod", "method"),
+    "classified_by": ("classified_by", "classifiedby", "observer"),
+    "classification_probability": ("classification_probability", "probability", "confidence"),
+    "decision_timestamp": ("decision_timestamp", "classification_timestamp", "classificationtimestamp"),
+}  # fmt: skip
 
 
-def _number(text: str, kind):
-    text = uncell(text).strip()
-    if text == "":
-        return None
-    try:
-        return kind(float(text)) if kind is int else kind(text)
-    except ValueError:
-        return None
+def _columns(header: list[str]) -> dict[str, str]:
+    """Our column name -> the file's header name, for the columns the file has."""
+    lowered = {h.strip().lower().replace(" ", "_"): h for h in header}
+    found = {}
+    for ours, names in ALIASES.items():
+        for name in names:
+            if name in lowered:
+                found[ours] = lowered[name]
+                break
+    return found
+
+
+def csv_label_rows(source: str | os.PathLike[str]) -> list[LabelRow]:
+    """The decisions of a label CSV (ours or another tool's with a path and a species column)."""
+    header, body = read_table(source)
+    cols = _columns(header)
+    if "path" not in cols:
+        raise CsvFormatError(
+            f"{os.path.basename(source)} needs a 'path' column (relative paths of the images); "
+            f"its columns are: {', '.join(header[:12]) or 'none'}"
+        )
+
+    def get(row: dict[str, str], ours: str) -> str | None:
+        name = cols.get(ours)
+        return uncell(row[name]) if name is not None and row.get(name) is not None else None
+
+    return [
+        LabelRow(path=get(r, "path") or "", line=n, key=get(r, "species_key"), common=get(r, "common_name"),
+                 scientific=get(r, "scientific_name"), observation_type=(get(r, "observation_type") or "").strip() or None,
+                 count=get(r, "count"), method=get(r, "classification_method"), classified_by=get(r, "classified_by"),
+                 probability=get(r, "classification_probability"), timestamp=get(r, "decision_timestamp"))
+        for n, r in enumerate(body, start=2)
+    ]  # fmt: skip
 
 
 def import_csv(
@@ -167,81 +207,17 @@ def import_csv(
     *,
     author: str = "import",
     session: LabelSession | None = None,
-) -> ImportReport:
+    add_unknown: bool = False,
+    dry_run: bool = False,
+) -> Generator[Step, None, ImportReport]:
     """Set labels from a CSV (our export, or another tool's with path and species columns).
 
-    Rows match images already in the project by relative path only; rows that match nothing are
-    reported; absolute, ``..``, drive-letter and UNC paths are refused; no file is touched.
-    Unknown species are added to the species list (names stored verbatim). All changes form one
-    undoable action (on ``session``'s undo stack when one is given), and a backup is taken first.
+    Rows match images already in the project by path (see :class:`PathMatcher`); species match
+    by key, common or scientific name (see :class:`SpeciesMatcher`); names that match nothing
+    are reported and added only with ``add_unknown``. All changes form one undoable action (on
+    ``session``'s undo stack when one is given), and a backup is taken first. A CSV that cannot
+    be read raises :class:`CsvFormatError` before anything is written.
     """
-    report = ImportReport()
-    with open(source, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        fields = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = fields
-        if "path" not in fields:
-            raise ValueError("the CSV needs a 'path' column (relative paths of the images)")
-        by_path = store.image_ids_by_path()
-        species = {s.key: s for s in store.species()}
-        by_name = {s.common_name.casefold(): s.key for s in species.values()}
-        by_sci = {
-            s.scientific_name.casefold(): s.key for s in species.values() if s.scientific_name
-        }
-        changes: dict[int, list[Observation]] = {}
-        for row in reader:
-            report.rows += 1
-            raw = uncell(row.get("path") or "")
-            image_id = match_image(raw, by_path, report.refused, report.unmatched)
-            if image_id is None:
-                continue
-            otype = uncell(row.get("observation_type") or "").strip() or None
-            if otype == "unclassified":
-                report.skipped += 1
-                continue
-            key = uncell(row.get("species_key") or "") or None
-            common = (
-                uncell(row.get("common_name") or row.get("species") or row.get("label") or "")
-                or None
-            )
-            sci = uncell(row.get("scientific_name") or "") or None
-            if key is None and common is not None:
-                key = by_name.get(common.casefold()) or (
-                    by_sci.get(sci.casefold()) if sci else None
-                )
-            if key is None and sci is not None:
-                key = by_sci.get(sci.casefold())
-            if key is None and common is None and otype is None:
-                report.skipped += 1
-                continue
-            if key is None:
-                from labeler.core.species import new_species_key
-
-                key = new_species_key(common or sci or "species", set(species))
-            if key not in species:
-                name = common or sci or key
-                store.add_species(key, name, sci, otype or "animal")
-                species[key] = next(s for s in store.species() if s.key == key)
-                by_name[name.casefold()] = key
-                report.species_added.append(key)
-            kind = otype or species[key].observation_type
-            method = (uncell(row.get("classification_method") or "") or "human").strip()
-            obs = Observation(
-                observation_type=kind,
-                species_key=key,
-                count=_number(row.get("count") or "", int),
-                classification_method=method if method in ("human", "machine") else "human",
-                classified_by=uncell(row.get("classified_by") or "") or author,
-                probability=_number(row.get("classification_probability") or "", float),
-                timestamp=uncell(row.get("decision_timestamp") or "") or None,
-            )
-            changes.setdefault(image_id, []).append(obs)
-        if changes:
-            store.backup(reason="before-import")
-            session = session or LabelSession(store, author=author)
-            record = session._commit(
-                changes, "import", f"import {len(changes)} image(s) from {os.path.basename(source)}"
-            )
-            report.action_id = record.id if record else None
-        report.images_updated = len(changes)
-    return report
+    rows = csv_label_rows(source)
+    return (yield from apply_label_rows(store, rows, source_name=os.fspath(source), author=author,
+                                        session=session, add_unknown=add_unknown, dry_run=dry_run))  # fmt: skip

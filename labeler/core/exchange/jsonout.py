@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from pathlib import Path
+
+from labeler.core.exchange.atomic import atomic_output
 
 
 def write_json_streamed(
     path: str | os.PathLike[str], head: dict, lists: dict[str, Iterable]
 ) -> None:
     """Write ``{**head, name: [items...], ...}`` atomically, encoding one item at a time."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".partial")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_output(path, encoding="utf-8") as f:
         f.write("{")
         first = True
         for key, value in head.items():
@@ -33,4 +32,3 @@ def write_json_streamed(
                 f.write(("" if n == 0 else ", ") + json.dumps(item, ensure_ascii=False))
             f.write("]")
         f.write("}")
-    os.replace(tmp, target)

@@ -1,4 +1,8 @@
-"""The catalog connection: pragmas, the one writer, transactions, backups and integrity checks."""
+"""The catalog connection: the one writer, transactions, settings, backups and integrity checks.
+
+Opening, creating, migrating and restoring go through :mod:`labeler.core.store.opening` and
+:mod:`labeler.core.store.restore` under the catalog's lock.
+"""
 
 from __future__ import annotations
 
@@ -8,99 +12,58 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlite_utils import Database
 
-from labeler.core.store.migrations import MIGRATIONS
-
-BUSY_TIMEOUT_MS = 5000
+from labeler.core.store.backups import BACKUPS_KEPT, backup_dir_for, list_backups, prune
+from labeler.core.store.backups import copy_catalog as _copy_catalog
+from labeler.core.store.backups import new_backup_path as _new_backup_path
+from labeler.core.store.errors import (
+    CatalogLocked,
+    CatalogWriteError,
+    DatabaseUnusable,
+    NotACatalog,
+    ReadOnlyStoreError,
+    StoreError,
+    explain,
+)
+from labeler.core.store.opening import BUSY_TIMEOUT_MS, OPEN_WAIT_S, open_catalog
+from labeler.core.store.restore import RestoreResult, restore_backup, restore_catalog
 
 # Image ids often come out of numpy arrays; bind them as plain integers.
 sqlite3.register_adapter(np.int64, int)
 sqlite3.register_adapter(np.int32, int)
-BACKUPS_KEPT = 5
-
 
 # Errors a write can meet when the disk is full, the media is gone or the file is locked: the
-# writer retries label commits that fail with these.
+# writer retries label commits that fail with these (CatalogWriteError is an OperationalError).
 TRANSIENT_WRITE_ERRORS = (sqlite3.OperationalError, OSError)
 
-
-class StoreError(Exception):
-    """A catalog operation failed in a way the user must be told about."""
-
-
-class DatabaseUnusable(StoreError):
-    """The database file could not be opened as a catalog; it was set aside, not overwritten."""
-
-    def __init__(self, message: str, set_aside: Path | None, backups: list[Path]):
-        super().__init__(message)
-        self.set_aside = set_aside
-        self.backups = backups
-
-
-class ReadOnlyStoreError(StoreError):
-    """A write was attempted through a read-only connection."""
+__all__ = [
+    "BACKUPS_KEPT",
+    "BUSY_TIMEOUT_MS",
+    "CatalogLocked",
+    "CatalogWriteError",
+    "DatabaseUnusable",
+    "NotACatalog",
+    "ReadOnlyStoreError",
+    "RestoreResult",
+    "StoreBase",
+    "StoreError",
+    "TRANSIENT_WRITE_ERRORS",
+    "backup_dir_for",
+    "list_backups",
+    "restore_backup",
+    "restore_catalog",
+    "utcnow",
+]
 
 
 def utcnow() -> str:
     """Current UTC time as an ISO 8601 string with milliseconds."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA mmap_size=0")
-    if not readonly:
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            conn.close()
-            raise StoreError(
-                f"the catalog at {path} cannot use write-ahead logging (journal_mode={mode}); "
-                "keep the database on a local disk, not on a network share or SD card"
-            )
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
-
-
-def backup_dir_for(db_path: Path) -> Path:
-    """Folder where automatic backups of a catalog are kept."""
-    return db_path.parent / "backups" / db_path.stem
-
-
-def list_backups(db_path: Path) -> list[Path]:
-    """Backups of a catalog, newest first."""
-    folder = backup_dir_for(db_path)
-    if not folder.is_dir():
-        return []
-    return sorted(folder.glob("*.sqlite"), key=lambda p: p.name, reverse=True)
-
-
-def _probe(path: Path) -> str | None:
-    """Return why a database file is unusable, or None when it opens and passes quick_check."""
-    if path.stat().st_size == 0:
-        return "the database file is empty (0 bytes)"
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            row = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return f"the database file cannot be read ({exc})"
-    if row is None or row[0] != "ok":
-        return f"the database failed its integrity check ({row[0] if row else 'no answer'})"
-    return None
 
 
 class StoreBase:
@@ -109,69 +72,43 @@ class StoreBase:
     Every write runs in its own ``BEGIN IMMEDIATE`` transaction through :meth:`write`.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        readonly: bool = False,
+        wait_s: float = OPEN_WAIT_S,
+        on_wait: Callable[[str], None] | None = None,
+    ):
+        """Open the catalog at ``path`` (a writer creates or migrates it first).
+
+        Waits up to ``wait_s`` for another process's lock, telling ``on_wait`` once why it
+        waits. Raises NotACatalog, CatalogLocked, DatabaseUnusable or StoreError.
+        """
         self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.RLock()
-        if readonly:
-            if not self.path.exists():
-                raise StoreError(f"no catalog at {self.path}")
-            self.conn = _connect(self.path, readonly=True)
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            problem = _probe(self.path)
-            if problem is not None:
-                aside = self._set_aside()
-                raise DatabaseUnusable(
-                    f"{problem}; it was moved to {aside} and nothing was overwritten",
-                    aside,
-                    list_backups(self.path),
-                )
-        self.conn = _connect(self.path, readonly=False)
-        self._migrate()
+        self.conn, self._catalog_lock = open_catalog(
+            self.path, readonly=readonly, wait_s=wait_s, on_wait=on_wait
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection and let go of the catalog (idempotent)."""
         with self._lock:
             conn = getattr(self, "conn", None)
             if conn is not None:
                 conn.close()
                 self.conn = None  # type: ignore[assignment]
+            lock = getattr(self, "_catalog_lock", None)
+            if lock is not None:
+                lock.release()
 
     def __enter__(self) -> StoreBase:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _set_aside(self) -> Path:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.unusable-{stamp}")
-        n = 1
-        while aside.exists():
-            aside = self.path.with_name(f"{self.path.name}.unusable-{stamp}-{n}")
-            n += 1
-        os.replace(self.path, aside)
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + suffix))
-        return aside
-
-    def _migrate(self) -> None:
-        db = Database(self.conn)
-        pending = MIGRATIONS.pending(db)
-        if not pending:
-            return
-        has_data = self.conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='images'"
-        ).fetchone()[0]
-        if has_data:
-            self.backup(reason="before-migration")
-        with self._lock:
-            MIGRATIONS.apply(db)
 
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -183,7 +120,7 @@ class StoreBase:
         """
         if self.readonly:
             raise ReadOnlyStoreError("this catalog connection is read-only")
-        with self._lock:
+        with self._lock, self._explaining():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -198,6 +135,19 @@ class StoreBase:
                     if self.conn.in_transaction:
                         self.conn.execute("ROLLBACK")
                     raise
+
+    @contextlib.contextmanager
+    def _explaining(self) -> Iterator[None]:
+        """Turn a disk that refused a write (full, read-only, failing) into the user's message."""
+        try:
+            yield
+        except CatalogWriteError:
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            better = explain(exc, self.path)
+            if better is None:
+                raise
+            raise better from exc
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         """Run a read query and return all rows as ``sqlite3.Row``."""
@@ -244,50 +194,11 @@ class StoreBase:
     def backup(self, dest: str | os.PathLike[str] | None = None, *, reason: str = "manual") -> Path:
         """Copy the catalog with SQLite's online backup API and verify the copy.
 
-        Without ``dest`` the copy goes to the project's backup folder and only the newest
-        backups are kept.
+        Without ``dest`` the copy goes to this catalog's backup folder (copies a killed backup
+        left there are removed first) and only the newest backups are kept.
         """
+        target = _new_backup_path(self.path, reason) if dest is None else Path(dest)
+        made = _copy_catalog(self.path, target)
         if dest is None:
-            folder = backup_dir_for(self.path)
-            folder.mkdir(parents=True, exist_ok=True)
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-            target = folder / f"{stamp}-{reason}.sqlite"
-        else:
-            target = Path(dest)
-        tmp = target.with_name(target.name + ".partial")
-        if tmp.exists():
-            tmp.unlink()
-        # Copy through a separate read connection in one step: it reads one consistent
-        # snapshot and, in WAL mode, never holds up the writer.
-        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        out = sqlite3.connect(str(tmp))
-        try:
-            src.backup(out, pages=-1)
-            check = out.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            out.close()
-            src.close()
-        if check != "ok":
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"backup failed its quick_check: {check}")
-        os.replace(tmp, target)
-        if dest is None:
-            for old in list_backups(self.path)[BACKUPS_KEPT:]:
-                old.unlink(missing_ok=True)
-        return target
-
-
-def restore_backup(backup: Path, db_path: Path) -> None:
-    """Replace a (set-aside) catalog with a verified backup, through the backup API."""
-    problem = _probe(backup)
-    if problem is not None:
-        raise StoreError(f"backup {backup} is not usable: {problem}")
-    if db_path.exists():
-        raise StoreError(f"{db_path} exists; set it aside before restoring over it")
-    src = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
-    dst = sqlite3.connect(str(db_path))
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+            prune(self.path)
+        return made

@@ -11,7 +11,7 @@ from labeler.core.store.base import StoreBase, utcnow
 DEPLOYMENT_FIELDS = (
     "location_id", "location_name", "latitude", "longitude", "coordinate_uncertainty",
     "deployment_start", "deployment_end", "utc_offset", "camera_id", "camera_height", "habitat",
-    "feature_type", "bait_use", "setup_by", "comments",
+    "feature_type", "bait_use", "setup_by", "comments", "timezone",
 )  # fmt: skip
 
 
@@ -36,7 +36,8 @@ class ExchangeMixin(StoreBase):
         out = {}
         for r in self.query(
             "SELECT folder, min(datetime), max(datetime), count(*), max(camera_model), "
-            "sum(datetime IS NULL) FROM images WHERE missing=0 AND status IN ('ok', 'duplicate_content') "
+            "sum(datetime IS NULL) FROM images i WHERE (missing=0 AND status IN ('ok', 'duplicate_content')) "
+            "OR EXISTS (SELECT 1 FROM observations o WHERE o.image_id=i.id) "
             "GROUP BY folder ORDER BY folder"
         ):
             d = {k: None for k in DEPLOYMENT_FIELDS}
@@ -56,9 +57,28 @@ class ExchangeMixin(StoreBase):
             for k, v in values.items():
                 c.execute(f"UPDATE deployments SET {k}=? WHERE folder=?", (v, folder))
 
+    # -- species added by imports ----------------------------------------------------------
+    def add_species_many(self, rows: Iterable) -> int:
+        """Add user species in one transaction (rows with a key already listed are skipped);
+        returns how many were added."""
+        with self.write() as c:
+            before = c.total_changes
+            c.executemany(
+                "INSERT INTO species (key, common_name, scientific_name, observation_type, source, "
+                "active) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO NOTHING",
+                [
+                    (r.key, r.common_name, r.scientific_name, r.observation_type, r.source)
+                    for r in rows
+                ],
+            )
+            return c.total_changes - before
+
     # -- export rows -------------------------------------------------------------------------
     def export_rows(self) -> list[tuple]:
-        """One row per observation (and one per unlabeled image, with no observation).
+        """One row per observation (and one per unlabeled usable image, with no observation).
+
+        A labeled image stays whatever became of its file (unreadable at a rescan, missing):
+        a label is data, the file's state is only a status.
 
         Columns: image id, path, folder, datetime, time_offset_s, mtime_ns, sequence id, frame,
         slot, observation type, species key, count, method, classified by, probability,
@@ -71,7 +91,8 @@ class ExchangeMixin(StoreBase):
             "i.width, i.height, i.format "
             "FROM images i LEFT JOIN observations o ON o.image_id=i.id "
             "LEFT JOIN species s ON s.key=o.species_key "
-            "WHERE i.missing=0 AND i.status IN ('ok', 'duplicate_content') ORDER BY i.path, o.slot"
+            "WHERE (i.missing=0 AND i.status IN ('ok', 'duplicate_content')) OR o.id IS NOT NULL "
+            "ORDER BY i.path, o.slot"
         )
 
     def suggestion_rows(self, model_id: int) -> list[tuple]:
@@ -144,6 +165,40 @@ class ExchangeMixin(StoreBase):
             out.setdefault(r[0], []).append(Detection(r[1], r[2], bbox, cls))
         return out
 
+    def detection_rows(self) -> list[tuple]:
+        """Every stored box: (image id, source, category, conf, x, y, w, h, classifications as
+        a list of (name, score)), by image and descending confidence."""
+        return [
+            (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+             [(str(a), float(b)) for a, b in json.loads(r[8])] if r[8] else [])
+            for r in self.query(
+                "SELECT image_id, source, category, conf, x, y, w, h, classifications "
+                "FROM detections ORDER BY image_id, conf DESC, id"
+            )
+        ]  # fmt: skip
+
+    def detector_failures(self) -> dict[int, str]:
+        """Images a detector file reported as failed, with its reason."""
+        return {
+            r[0]: r[1]
+            for r in self.query("SELECT image_id, failure FROM md_images WHERE failure IS NOT NULL")
+        }
+
+    def detector_looked_at(self) -> set[int]:
+        """Images a detector processed (with or without boxes)."""
+        return {r[0] for r in self.query("SELECT DISTINCT image_id FROM md_images")}
+
+    def unreadable_images(self) -> list[tuple[int, str, str, str | None]]:
+        """(id, path, status, detail) of present files that are not usable images."""
+        return [
+            tuple(r)
+            for r in self.query(
+                "SELECT id, path, status, status_detail FROM images WHERE missing=0 AND status IN "
+                "('truncated', 'corrupt', 'unsupported_format', 'too_large', 'unreadable_io', "
+                "'empty') ORDER BY path"
+            )
+        ]
+
     def detector_empty_scores(self) -> dict[int, float]:
         """1 - the highest detection confidence, for every image a detector looked at."""
         return {
@@ -179,6 +234,18 @@ class ExchangeMixin(StoreBase):
             out.append({"source": source, "kind": kind, "created": created, "info": info,
                         "images": n, "failed": failed or 0})  # fmt: skip
         return sorted(out, key=lambda d: d["created"], reverse=True)
+
+    def undetected_images(self, source: str) -> list[tuple[int, str]]:
+        """Usable images a region source has not looked at yet (id, path), in burst order."""
+        return [
+            (r[0], r[1])
+            for r in self.query(
+                "SELECT id, path FROM images WHERE status='ok' AND missing=0 AND id NOT IN "
+                "(SELECT image_id FROM md_images WHERE source=?) "
+                "ORDER BY folder, sequence_id IS NULL, sequence_id, frame, path",
+                (source,),
+            )
+        ]
 
     def region_image_ids(self, source: str) -> set[int]:
         """Images a region source looked at (with or without finding anything)."""

@@ -46,10 +46,25 @@ class ImagesMixin(StoreBase):
             rows = self.conn.execute("SELECT path, size, mtime_ns, missing FROM images")
             return {p: KnownFile(s, m, bool(x)) for p, s, m, x in rows}
 
-    def upsert_files(self, records: list[FileRecord], unchanged: Iterable[str] = ()) -> None:
-        """Insert or refresh inspected files, and mark unchanged ones present, in one commit."""
+    def upsert_files(
+        self,
+        records: list[FileRecord],
+        unchanged: Iterable[str] = (),
+        renamed: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Insert or refresh inspected files, and mark unchanged ones present, in one commit.
+
+        ``renamed`` moves rows (with their labels) from an old path text to a new one first.
+        """
         now = utcnow()
         with self.write() as c:
+            c.executemany(
+                "UPDATE images SET path=?, folder=?, name=? WHERE path=?",
+                [
+                    (new, new.rpartition("/")[0], new.rpartition("/")[2], old)
+                    for old, new in renamed
+                ],
+            )
             # A changed file's old predictions describe other pixels: drop them.
             changed = [(r.path,) for r in records]
             for table in ("predictions", "image_predictions", "embeddings"):
@@ -291,3 +306,15 @@ class ImagesMixin(StoreBase):
             "ORDER BY i.folder, i.datetime, i.path",
             (model_id if model_id is not None else -1,) * 2,
         )
+
+    def card_sample(self, n: int) -> list[tuple[str, int]]:
+        """(relative path, size) of up to ``n`` usable images, spread over the card: the
+        fingerprint by which a moved or copied card is recognised."""
+        return [
+            (r[0], r[1])
+            for r in self.query(
+                "SELECT path, size FROM images WHERE missing=0 AND status='ok' AND size > 0 "
+                "ORDER BY substr(fingerprint, 1, 8), path LIMIT ?",
+                (n,),
+            )
+        ]

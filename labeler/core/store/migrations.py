@@ -228,7 +228,41 @@ def m004_regions(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m005_win_image_notes(db: Database) -> None:
+def m005_audits(db: Database) -> None:
+    # An audit is an image drawn at random from the unlabeled ones with a known probability;
+    # the person's label of that image is its answer.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS audits (id INTEGER PRIMARY KEY, "
+        "image_id INTEGER NOT NULL REFERENCES images(id), drawn TEXT NOT NULL, "
+        "inclusion REAL NOT NULL, stratum TEXT, stratum_size INTEGER, pool_size INTEGER, "
+        "model_version TEXT, dropped INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS audits_image ON audits(image_id)")
+
+
+@MIGRATIONS()
+def m006_xch_time_zones_and_clock_corrections(db: Database) -> None:
+    # Each statement commits on its own: written so that a run cut short can run again.
+    if "timezone" not in {c.name for c in db["deployments"].columns}:
+        db.execute("ALTER TABLE deployments ADD COLUMN timezone TEXT")
+    _run(
+        db,
+        """
+CREATE TABLE IF NOT EXISTS clock_corrections (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions(id),
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    before_s INTEGER NOT NULL,
+    after_s INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clock_corrections_image ON clock_corrections(image_id, id);
+CREATE INDEX IF NOT EXISTS clock_corrections_action ON clock_corrections(action_id)
+""",
+    )
+
+
+@MIGRATIONS()
+def m007_win_image_notes(db: Database) -> None:
     _run(
         db,
         """

@@ -64,3 +64,57 @@ def project(template, tmp_path):
     store = Store(copy)
     yield store, card
     store.close()
+
+
+@pytest.fixture
+def specs():
+    """The official Camtrap DP 1.0 schemas (skipped with the reason when absent)."""
+    from tests.conftest import ROOT
+
+    d = ROOT.parent / "shared" / "specs" / "camtrap-dp"
+    if not (d / "observations-table-schema.json").is_file():
+        pytest.skip("official Camtrap DP schemas not found at ../shared/specs/camtrap-dp")
+    return d
+
+
+def frictionless_errors(package_dir, specs) -> list[str]:
+    """Problems frictionless finds in a package, against the local copies of the official
+    table schemas (the package names them by URL; nothing is downloaded), plus the Camtrap DP
+    profile's own rules checked with jsonschema."""
+    import json
+
+    import frictionless
+    import jsonschema
+
+    descriptor = json.loads((package_dir / "datapackage.json").read_text())
+    local = json.loads(json.dumps(descriptor))
+    for r in local["resources"]:
+        if r.get("name") in ("deployments", "media", "observations"):
+            r["schema"] = json.loads((specs / f"{r['name']}-table-schema.json").read_text())
+    local.pop("profile", None)
+    report = frictionless.Package(local, basepath=str(package_dir)).validate()
+    errors = [f"{e[0]}: {e[1]}" for e in report.flatten(["type", "message"])]
+    profile = json.loads((specs / "camtrap-dp-profile.json").read_text())
+    offline = json.loads(
+        json.dumps(profile)
+        .replace('"$ref": "https://specs.frictionlessdata.io/schemas/data-package.json"', '"type": "object"')
+        .replace('"$ref": "http://json.schemastore.org/geojson.json"', '"required": ["type"]')
+    )  # fmt: skip
+    errors += [e.message for e in jsonschema.Draft4Validator(offline).iter_errors(descriptor)]
+    return errors
+
+
+@pytest.fixture(scope="session")
+def shared_catalog(tmp_path_factory):
+    """The whole shared folder scanned once per session (copied for each test that uses it)."""
+    from tests.conftest import shared_data_dir
+
+    data = shared_data_dir()
+    if data is None:
+        pytest.skip("real camera-trap images not found: set LABELER_TEST_DATA or place them at "
+                    "../shared/data/camera_traps")  # fmt: skip
+    db = tmp_path_factory.mktemp("shared") / "shared.sqlite"
+    with Store(db) as store:
+        scan_to_end(store, data)
+        ensure_default_species(store)
+    return data, db
