@@ -274,8 +274,9 @@ class ProjectController(QObject):
         """The observer's name, recorded on every decision from now on."""
         self.author = name or self.author
         if self.session is not None:
-            session, author = self.session, self.author
-            self.submit(lambda store: setattr(session, "author", author))
+            # At once, not as a queued write: label jobs jump ahead of other writes, and every
+            # decision from now on must carry the new name.
+            self.session.author = self.author
 
     def label(
         self,

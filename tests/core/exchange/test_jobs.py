@@ -10,6 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
+from labeler.core.exchange.step import Step
 from labeler.core.exchange_jobs import (
     ExchangeError,
     ExportFormat,
@@ -20,7 +21,6 @@ from labeler.core.exchange_jobs import (
     run_import,
 )
 from labeler.core.generators import collect
-from labeler.core.exchange.step import Step
 from labeler.core.jobs import JobWarning
 
 
