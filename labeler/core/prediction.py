@@ -98,3 +98,29 @@ def predict_project(
         yield JobWarning(f"stopped early: {report.paused}; {report.unavailable} images are left "
                          "for the next run")  # fmt: skip
     return report
+
+
+def detect_with(
+    store: Store,
+    root: str | os.PathLike[str],
+    model: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    batch_size: int = 8,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Generator[object, None, object]:
+    """Run a detector file over the images it has not looked at (``labeler detect``); its
+    boxes become the regions later predictions crop. Returns the detection report."""
+    from inference.detector import Detector
+    from inference.weights import WeightsError
+    from labeler.core.detect_job import run_detect
+
+    try:
+        detector = Detector(os.fspath(model), device=device)
+    except (WeightsError, ValueError, RuntimeError, OSError) as exc:
+        raise ModelUnavailable(f"cannot use detector {model}: {exc}") from exc
+    report = yield from run_detect(store, os.fspath(root), detector, batch_size=batch_size,
+                                   should_stop=should_stop)  # fmt: skip
+    if report.failed:
+        yield JobWarning(f"{report.failed} images could not be read by the detector")
+    return report

@@ -19,6 +19,8 @@ class Command(Enum):
     OPEN = ("&Open folder…", "Open a folder of camera-trap images", False)
     RESCAN = ("Re&scan folder", "Scan the folder again for new or changed files", False)
     PREDICT = ("&Predict new images", "Suggest species for images not predicted yet", False)
+    DETECT = ("&Detect animals with a detector file…",
+              "Find animal boxes with a detector model (ONNX); predictions then crop them", False)  # fmt: skip
     EXPORT = ("&Export…", "Write labels as CSV, Camtrap DP, MegaDetector JSON or COCO", False)
     IMPORT_CSV = ("Labels from a &CSV file…", "Import labels from a CSV file", False)
     IMPORT_MEGADETECTOR = ("&Boxes from a MegaDetector/AddaxAI file…",

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
             **{getattr(C, f"ACCEPT_{k}"): (lambda k=k: lab.accept_suggestion(k)) for k in range(1, 6)},
             C.OPEN: cmd.choose_folder, C.RESCAN: lambda: flows.start_scan(),
             C.PREDICT: lambda: flows.start_predict(), C.EXPORT: cmd.choose_export,
+            C.DETECT: cmd.choose_detector,
             C.IMPORT_CSV: lambda: cmd.choose_import(ImportFormat.CSV),
             C.IMPORT_MEGADETECTOR: lambda: cmd.choose_import(ImportFormat.MEGADETECTOR),
             C.IMPORT_TIMELAPSE: lambda: cmd.choose_import(ImportFormat.TIMELAPSE),

@@ -12,7 +12,7 @@ from labeler.ui.commands import Command, sequences
 
 C = Command
 MENUS: list[tuple[str, list[Command | None]]] = [
-    ("&File", [C.OPEN, "recent", None, C.RESCAN, C.PREDICT, None, C.EXPORT, "import",
+    ("&File", [C.OPEN, "recent", None, C.RESCAN, C.PREDICT, C.DETECT, None, C.EXPORT, "import",
                C.DEPLOYMENTS, None, C.BACKUP, C.RESTORE, None, C.PREFERENCES, None, C.QUIT]),
     ("&Edit", [C.UNDO, C.REDO, None, C.BLANK, C.HUMAN, C.VEHICLE, C.ACCEPT_1, C.REPEAT_LAST,
                C.LABEL_BURSTS, C.BURST_MAJORITY, C.SELECT_BURST, C.CLEAR, None, C.SEARCH,
@@ -88,7 +88,7 @@ class WindowActions:
 
     def set_project_open(self, is_open: bool) -> None:
         """Commands that need a project are greyed out until one is open."""
-        needs = {C.RESCAN, C.PREDICT, C.EXPORT, C.IMPORT_CSV, C.IMPORT_MEGADETECTOR, C.CLOCK,
+        needs = {C.RESCAN, C.PREDICT, C.DETECT, C.EXPORT, C.IMPORT_CSV, C.IMPORT_MEGADETECTOR, C.CLOCK,
                  C.IMPORT_TIMELAPSE, C.IMPORT_CAMTRAPDP, C.DEPLOYMENTS, C.BACKUP, C.RESTORE,
                  C.SPECIES}  # fmt: skip
         for c in needs:

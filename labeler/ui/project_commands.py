@@ -115,6 +115,16 @@ class ProjectCommands(QObject):
 
         self._show(dialog, accepted)
 
+    def choose_detector(self) -> None:
+        """Ask for a detector model file (ONNX) and run it over the folder."""
+        dialog = QFileDialog(self.window, "Detector model", self._start_dir())
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter("ONNX model (*.onnx)")
+        self._show(
+            dialog,
+            lambda: dialog.selectedFiles() and self.flows.start_detect(dialog.selectedFiles()[0]),
+        )
+
     def edit_deployments(self) -> None:
         """Edit each camera's coordinates, time zone and dates."""
         if self.project.reader is None:

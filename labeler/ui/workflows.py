@@ -99,6 +99,20 @@ class WorkflowController(QObject):
         self.jobs.run(JobKind.PREDICT, predict_project, p.root, self.model, on_event=event,
                       on_result=done, on_write=self._on_job_write)  # fmt: skip
 
+    def start_detect(self, model: str) -> None:
+        """Run a detector file over the folder (GPU lane); its boxes show in the viewer and the
+        next prediction crops them."""
+        from labeler.core.prediction import detect_with
+
+        p = self.project
+
+        def done(report) -> str:
+            p.reload_snapshot()
+            return (f"detection {'cancelled' if report.cancelled else 'done'}: {report.detected} "
+                    f"images looked at, {report.boxes} boxes on {report.device}")  # fmt: skip
+
+        self.jobs.run(JobKind.DETECT, detect_with, p.root, model, on_result=done)
+
     def _on_job_write(self, name: str, args: tuple, kwargs: dict, result: object) -> None:
         """Runs on the job's thread after a commit: new suggestions go to the grid."""
         if name == "write_predictions" and args:

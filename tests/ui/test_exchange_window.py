@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
 
 from labeler.core.exchange_jobs import ExportFormat
 from labeler.core.jobs import JobKind
+from labeler.core.store import Store
 from labeler.ui.commands import Command
 from labeler.ui.deployments_dialog import DeploymentsDialog
 from labeler.ui.export_dialog import ExportDialog
@@ -265,3 +266,19 @@ def test_a_backup_from_the_menu_is_restored_from_the_menu(qtbot, window):
     qtbot.waitUntil(lambda: win.project.reader is not None, timeout=20000)
     assert labels(win)["IMG_0000.JPG"] == ["vehicle"]
     assert any(".before-restore-" in f for f in os.listdir(os.path.dirname(win.project.db_path)))
+
+
+def test_a_detector_file_runs_from_the_menu_and_its_boxes_reach_the_viewer(qtbot, window, tmp_path):
+    from tests.models import make_tiny_detector
+
+    win = window
+    detector = make_tiny_detector(tmp_path / "det" / "md.onnx")
+    trigger(win, Command.DETECT)
+    picker = dialog_of(qtbot, QFileDialog)
+    picker.selectFile(str(detector))
+    with qtbot.waitSignal(win.project.jobs.finished, timeout=60000,
+                          check_params_cb=lambda k, m: k is JobKind.DETECT) as done:  # fmt: skip
+        picker.accept()
+    assert "detection done: 9 images looked at" in done.args[1]
+    with Store(win.project.db_path, readonly=True) as s:
+        assert "detector:md.onnx" in [r["source"] for r in s.region_sources()]
