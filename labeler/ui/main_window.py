@@ -215,6 +215,8 @@ class MainWindow(QMainWindow):
         self.grid.reset_first_paint()
         self.stack.setCurrentWidget(self.split)
         self.actions.set_project_open(True)
+        for w in (self.filter_bar, self.panel, self.learning_panel):
+            w.setEnabled(True)
 
     def _on_project_opened(self, _root: str) -> None:
         self.view.wanted_image = self.memory.current_image(self.project.db_path)
@@ -279,6 +281,9 @@ class MainWindow(QMainWindow):
         self.learning_link.set_target(self.prefs.target_accuracy)
         self._refresh_recent()
         self.actions.set_project_open(False)
+        # Nothing to filter or label before a folder is open.
+        for w in (self.filter_bar, self.panel, self.learning_panel):
+            w.setEnabled(False)
 
     def remember_position(self) -> None:
         """Remember the current image of the open project."""

@@ -23,6 +23,9 @@ MENUS: list[tuple[str, list[Command | None]]] = [
     ("&Help", [C.HELP, C.ABOUT]),
 ]  # fmt: skip
 CHECKABLE = {C.MAGNIFIER, C.AUTO_CONTRAST, C.BURST_VIEW, C.REVIEW_MODE}
+# What the viewer's toolbar shows (short: the toolbar must fit beside the grid at 1280 px).
+TOOLBAR_TEXT = {C.FIT: "Fit", C.ACTUAL_SIZE: "1:1", C.PREVIOUS: "◀", C.NEXT: "▶",
+                C.MAGNIFIER: "Loupe", C.AUTO_CONTRAST: "Auto contrast"}  # fmt: skip
 
 
 class WindowActions:
@@ -37,6 +40,8 @@ class WindowActions:
             action.setObjectName(c.key)
             action.setToolTip(c.description)
             action.setCheckable(c in CHECKABLE)
+            if c in TOOLBAR_TEXT:
+                action.setIconText(TOOLBAR_TEXT[c])
             if c.grid:
                 # Single keys act only while the grid has focus, never while typing.
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

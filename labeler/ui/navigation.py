@@ -15,6 +15,9 @@ from labeler.ui.project import ProjectController
 from labeler.ui.status_area import StatusArea
 from labeler.ui.viewer import ImageViewer
 
+# Files with nothing to decode: the viewer says why instead of trying.
+UNSHOWABLE = {"empty", "unreadable_io", "path_too_long", "too_large"}
+
 
 def absolute(root: str, rel: str) -> str:
     """Path of a catalogued file under ``root`` ("" when the catalog's path is unsafe)."""
@@ -136,7 +139,12 @@ class Navigator(QObject):
         count = info["labels"][0].count if info["labels"] else None
         self.panel.show_image(title, labels, suggestions, info["empty_score"], count, info["note"])
         path = absolute(c.root or "", info["path"])
-        if self.viewer.path != path:
+        if info["status"] in UNSHOWABLE:
+            self.viewer.show_image(None)
+            self.viewer.show_message(
+                f"{info['status']}: {info['detail'] or 'this file cannot be shown'}"
+            )
+        elif self.viewer.path != path:
             self.viewer.show_image(path)
         boxes = c.reader.detections([image_id]).get(image_id, [])
         self.viewer.set_boxes([

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
-    QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
     QGraphicsView,
 )
 
@@ -103,8 +103,10 @@ class ImageViewer(QGraphicsView):
         self.item = QGraphicsPixmapItem()
         self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self.item)
-        self.message = QGraphicsSimpleTextItem()
-        self.message.setBrush(QColor("#dddddd"))
+        self.message = QGraphicsTextItem()
+        self.message.setDefaultTextColor(QColor("#dddddd"))
+        # Read at screen size whatever the zoom (an unreadable file has no image to fit).
+        self.message.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.scene().addItem(self.message)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -134,7 +136,7 @@ class ImageViewer(QGraphicsView):
         if path is None:
             self.item.setPixmap(QPixmap())
             self.shown_image = None
-            self.message.setText("")
+            self.message.setPlainText("")
             return
         self.pool.start(_LoadTask(self._signals, self.generation, path, None, self.adjustments))
 
@@ -151,10 +153,9 @@ class ImageViewer(QGraphicsView):
         if generation != self.generation:
             return
         if image is None:
-            self.item.setPixmap(QPixmap())
-            self.message.setText(error)
+            self.show_message(error)
             return
-        self.message.setText("")
+        self.message.setPlainText("")
         self.rgb = rgb
         self.shown_image = image
         self.item.setPixmap(QPixmap.fromImage(image))
@@ -163,6 +164,16 @@ class ImageViewer(QGraphicsView):
         if self.fitted:
             self.fit()
         self.image_shown.emit(self.path or "")
+
+    def show_message(self, text: str) -> None:
+        """No image, a sentence instead (wrapped to the viewer's width)."""
+        self.item.setPixmap(QPixmap())
+        self.shown_image = None
+        self.message.setTextWidth(max(200, self.viewport().width() - 40))
+        self.message.setPlainText(text)
+        self.resetTransform()
+        self.scene().setSceneRect(self.message.boundingRect())
+        self.centerOn(self.message)
 
     def set_boxes(self, boxes: list[tuple[float, float, float, float, str]]) -> None:
         """Detection boxes in normalised [x, y, w, h] with a caption each, most confident first.
