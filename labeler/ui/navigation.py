@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject
 
+from labeler.core.regions import BUILTIN_SOURCE
 from labeler.core.safepath import image_path
 from labeler.ui.clock_ui import shown_time
 from labeler.ui.grid import FilmstripView, ThumbnailGridView
@@ -147,10 +148,17 @@ class Navigator(QObject):
         elif self.viewer.path != path:
             self.viewer.show_image(path)
         boxes = c.reader.detections([image_id]).get(image_id, [])
-        self.viewer.set_boxes([
-            (*d.bbox, f"{d.category} {d.conf:.0%}" + (f" · {d.classifications[0][0]}" if d.classifications else ""))
-            for d in boxes if d.bbox is not None and d.bbox != (0.0, 0.0, 1.0, 1.0)
-        ])  # fmt: skip
+        regions = c.reader.detections([image_id], source=BUILTIN_SOURCE).get(image_id, [])
+        shown = []
+        for d in boxes:
+            if d.bbox is None or d.bbox == (0.0, 0.0, 1.0, 1.0):
+                continue
+            if d in regions:
+                shown.append((*d.bbox, f"region {d.conf:.0%}", "region"))
+            else:
+                cls = f" · {d.classifications[0][0]}" if d.classifications else ""
+                shown.append((*d.bbox, f"{d.category} {d.conf:.0%}{cls}"))
+        self.viewer.set_boxes(shown)
         self._show_strip(image_id, info["burst"])
 
     def _show_strip(self, image_id: int, burst: int | None) -> None:

@@ -175,8 +175,9 @@ class ImageViewer(QGraphicsView):
         self.scene().setSceneRect(self.message.boundingRect())
         self.centerOn(self.message)
 
-    def set_boxes(self, boxes: list[tuple[float, float, float, float, str]]) -> None:
-        """Detection boxes in normalised [x, y, w, h] with a caption each, most confident first.
+    def set_boxes(self, boxes: list[tuple]) -> None:
+        """Detection boxes in normalised [x, y, w, h] with a caption each, most confident first
+        (a sixth field "region" draws a localizer region rather than a detector's box).
 
         At most ``MAX_DRAWN_BOXES`` are drawn: a file with thousands of boxes on one frame must
         not hold the window (nobody reads more boxes than that on one image).
@@ -196,13 +197,16 @@ class ImageViewer(QGraphicsView):
         if pm.isNull():
             return
         w, h = pm.width(), pm.height()
-        pen = QPen(QColor("#ffcc00"), max(2, w // 400))
-        pen.setCosmetic(False)
-        for x, y, bw, bh, caption in self.boxes:
+        for x, y, bw, bh, caption, *style in self.boxes:
+            # A detector's boxes are solid; the built-in localizer's regions are dashed and paler.
+            region = bool(style and style[0] == "region")
+            colour = QColor("#9fd4ff") if region else QColor("#ffcc00")
+            pen = QPen(colour, max(2, w // 400))
+            pen.setStyle(Qt.PenStyle.DashLine if region else Qt.PenStyle.SolidLine)
             rect = self.scene().addRect(QRectF(x * w, y * h, bw * w, bh * h), pen)
             rect.setData(0, "box")
             text = self.scene().addSimpleText(caption)
-            text.setBrush(QColor("#ffcc00"))
+            text.setBrush(colour)
             # Captions keep their screen size whatever the zoom.
             text.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
             text.setPos(x * w, y * h)
