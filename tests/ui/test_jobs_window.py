@@ -7,7 +7,9 @@ import threading
 
 from labeler.core.applog import log_path
 from labeler.core.jobs import JobKind, JobWarning, Progress
+from labeler.ui.commands import Command
 from labeler.ui.workers import WorkerRunner
+from tests.ui.helpers import trigger
 
 
 def broken_scan(store, *, should_stop):
@@ -51,7 +53,7 @@ def test_scan_notes_reach_the_user_as_warnings(qtbot, window, burst_card):
     win = window
     write(burst_card / "C" / "no_time.jpg", jpeg_bytes((64, 48), seed=3, make=None, model=None))
     with qtbot.waitSignal(win.project.jobs.warned, timeout=30000) as blocker:
-        win.flows.start_scan(then_predict=False)
+        trigger(win, Command.RESCAN)
     assert blocker.args[0] is JobKind.SCAN and "no capture time" in blocker.args[1]
 
 
