@@ -22,17 +22,21 @@ def reopen(qtbot, settings, tiny_model):
     return win
 
 
-def test_a_single_recent_folder_is_listed_as_one_folder(
-    qtbot, window, settings, tiny_model, burst_card
-):
-    window.close()
-    win = MainWindow(settings, model=str(tiny_model))
+def test_a_single_recent_folder_is_listed_as_one_folder(qtbot, tmp_path, tiny_model, burst_card):
+    from PySide6.QtCore import QSettings
+
+    # What the settings file holds after a session that opened one folder (QSettings writes a
+    # one-element list as a plain value, and a new process reads it back as a string).
+    ini = tmp_path / "after-restart.ini"
+    ini.write_text(f"[General]\nrecent={burst_card}\nlast_folder={burst_card}\n")
+    later = QSettings(str(ini), QSettings.Format.IniFormat)
+    assert isinstance(later.value("recent"), str)
+    win = MainWindow(later, model=str(tiny_model))
     qtbot.addWidget(win)
     texts = [a.text() for a in win.actions.recent_menu.actions()]
     assert texts == [str(burst_card)], texts
-    assert [win.hint.recent.item(i).text() for i in range(win.hint.recent.count())] == [
-        str(burst_card)
-    ]
+    shown = [win.hint.recent.item(i).text() for i in range(win.hint.recent.count())]
+    assert shown == [str(burst_card)]
     win.close()
 
 
