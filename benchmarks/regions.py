@@ -172,7 +172,7 @@ def main() -> None:
         ids = store.image_ids_by_path()
         runs = [("whole", "none"), ("builtin", "builtin")]
         if args.boxes:
-            imported = import_megadetector(store, args.boxes)
+            imported = run_to_end(import_megadetector(store, args.boxes))
             result["boxes_matched"] = imported.matched
             runs.append(("boxes", imported.source))
         emb, probs, speed = {}, {}, {}

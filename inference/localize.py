@@ -63,7 +63,8 @@ class Region:
 
 
 def thumbnail(rgb: np.ndarray) -> np.ndarray:
-    """A small float RGB thumbnail (long side 64 px, aspect kept) for background comparison."""
+    """A small float RGB thumbnail (long side 64 px, aspect kept) for background comparison
+    (the pipeline gets the same from ``load_frame(..., small_long=THUMB_LONG)``)."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
@@ -132,7 +133,8 @@ def motion_map(frame: np.ndarray, neighbours: Sequence[np.ndarray]) -> np.ndarra
     background = np.median(stack, axis=0)
     spread = np.median(np.abs(stack - background), axis=0)
     z = (np.abs(_normalise(frame) - background) / (spread + MAD_FLOOR)).sum(axis=-1)
-    top, bottom = banner_rows(frame, np.median(np.stack(neighbours), axis=0))
+    # The closest neighbour stands in for the raw background: strips are the same in all.
+    top, bottom = banner_rows(frame, neighbours[0])
     z = _blur(z)
     if top:
         z[:top] = 0.0
@@ -215,29 +217,26 @@ class BuiltinLocalizer:
         self.k = neighbours
         self.recent: dict[object, deque] = defaultdict(lambda: deque(maxlen=history))
 
-    def _neighbours(self, i: int, group: object, thumb: np.ndarray, batch) -> list[np.ndarray]:
-        pool = [t for t in self.recent[group] if t.shape == thumb.shape]
-        pool += [
-            t
-            for j, (g, t, _c) in enumerate(batch)
-            if j != i and g == group and t.shape == thumb.shape
-        ]
+    def _neighbours(self, i: int, group: object, thumb, sig, batch) -> list[np.ndarray]:
+        pool = [(t, g) for t, g in self.recent[group] if t.shape == thumb.shape]
+        pool += [(t, g) for j, (grp, t, g) in enumerate(batch)
+                 if j != i and grp == group and t.shape == thumb.shape]  # fmt: skip
         if len(pool) < 2:
             return []
-        sig = _gray_signature(thumb)
-        dist = np.array([float(np.median(np.abs(sig - _gray_signature(t)))) for t in pool])
+        dist = np.median(np.abs(np.stack([g for _t, g in pool]) - sig), axis=1)
         order = [j for j in np.argsort(dist)[: self.k] if dist[j] <= MAX_DISTANCE]
-        return [pool[j] for j in order] if len(order) >= 2 else []
+        return [pool[j][0] for j in order] if len(order) >= 2 else []
 
     def localize(
         self, batch: Sequence[tuple[object, np.ndarray, np.ndarray | None]]
     ) -> list[list[Region]]:
         """Regions of each ``(camera group, thumbnail, activation map)`` of a batch, in order."""
+        signed = [(group, thumb, _gray_signature(thumb)) for group, thumb, _cam in batch]
         out = []
-        for i, (group, thumb, cam) in enumerate(batch):
-            out.append(self._one(thumb, cam, self._neighbours(i, group, thumb, batch)))
-        for group, thumb, _cam in batch:
-            self.recent[group].append(thumb)
+        for i, ((group, thumb, cam), (_g, _t, sig)) in enumerate(zip(batch, signed, strict=True)):
+            out.append(self._one(thumb, cam, self._neighbours(i, group, thumb, sig, signed)))
+        for group, thumb, sig in signed:
+            self.recent[group].append((thumb, sig))
         return out
 
     def _one(self, thumb: np.ndarray, cam: np.ndarray | None, neighbours) -> list[Region]:

@@ -67,6 +67,7 @@ class Frame:
     whole: np.ndarray
     mid: np.ndarray
     thumb: np.ndarray
+    small: np.ndarray | None = None
 
     def crop(self, box: tuple[float, float, float, float], size: int) -> np.ndarray:
         """The ``size`` x ``size`` RGB crop of a pixel box given in ``mid`` coordinates."""
@@ -104,10 +105,13 @@ def load_error(exc: Exception) -> ImageLoadError:
     return ImageLoadError(text[:300])
 
 
-def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG) -> Frame:
+def load_frame(
+    path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG, small_long: int = 0
+) -> Frame:
     """Decode ``path`` for prediction with regions: the whole frame squashed to ``size`` square
     (no part of the frame is cut off: animals at the edges count), a copy whose long side is at
-    most ``mid_long`` for crops around the animal, and a 32 x 32 grayscale thumbnail.
+    most ``mid_long`` for crops around the animal, a 32 x 32 grayscale thumbnail and, with
+    ``small_long``, a float RGB thumbnail of that long side with the frame's aspect.
 
     JPEGs decode at reduced scale (libjpeg's DCT scaling) at just the resolution the crops need.
     Raises ImageLoadError with the reason.
@@ -120,13 +124,22 @@ def load_frame(path: str | os.PathLike[str], size: int, mid_long: int = MID_LONG
             scale = mid_long / max(w, h)
             im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))),
                            Image.Resampling.BILINEAR, reducing_gap=2.0)  # fmt: skip
-        whole = np.asarray(
-            im.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8
-        )
+        whole_im = im.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        # The burst thumbnail is the same squashed frame, so it comes from the small copy.
         thumb = np.asarray(
-            im.convert("L").resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX), np.uint8
+            whole_im.convert("L").resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX), np.uint8
         )
-        return Frame(whole, np.asarray(im, dtype=np.uint8), thumb)
+        small = None
+        if small_long:
+            w, h = im.size
+            tw, th = (small_long, max(8, round(small_long * h / w))) if w >= h else (
+                max(8, round(small_long * w / h)), small_long)  # fmt: skip
+            small = np.asarray(
+                im.resize((tw, th), Image.Resampling.BOX, reducing_gap=2.0), np.float32
+            )
+        return Frame(
+            np.asarray(whole_im, dtype=np.uint8), np.asarray(im, dtype=np.uint8), thumb, small
+        )
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
