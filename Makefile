@@ -18,6 +18,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check labeler inference training resources tests benchmarks
 	$(BIN)/ruff format --check labeler inference training resources tests benchmarks
+	PYTHONPATH=$(CURDIR) $(BIN)/lint-imports
 
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
 test: $(STAMP) lint

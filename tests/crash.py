@@ -115,6 +115,7 @@ def downgrade_schema(db: Path) -> None:
     dst.execute("DROP TABLE IF EXISTS deployments")
     dst.execute("DROP TABLE IF EXISTS md_images")
     dst.execute("DROP TABLE IF EXISTS detections")
+    dst.execute("DROP TABLE IF EXISTS image_notes")
     dst.execute("DROP TABLE IF EXISTS clock_corrections")
     dst.execute("DROP INDEX IF EXISTS image_predictions_model")
     dst.execute("DROP INDEX IF EXISTS observations_image")

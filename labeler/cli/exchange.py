@@ -63,12 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _apply_deployments(store, path, args) -> int:
-    from labeler.core.exchange.deployments import read_deployments_csv
+    from labeler.core.exchange_jobs import apply_deployments_csv
 
-    known = store.deployments()
-    facts = read_deployments_csv(path)
-    unknown = [f or "." for f in facts if f not in known]
-    if unknown and len(unknown) == len(facts):
+    applied, unknown = apply_deployments_csv(store, path)
+    if unknown and not applied:
         raise fail(f"{Path(path).name} names no camera folder of this project "
                    f"({', '.join(unknown[:5])}); see `labeler deployments FOLDER`")  # fmt: skip
     if unknown:
@@ -76,10 +74,7 @@ def _apply_deployments(store, path, args) -> int:
             args,
             f"labeler: {Path(path).name} names folders not in the project: {', '.join(unknown[:SHOWN])}",
         )
-    for folder, values in facts.items():
-        if folder in known and values:
-            store.set_deployment(folder, **values)
-    return len(facts) - len(unknown)
+    return applied
 
 
 def _check_out(args) -> None:
@@ -93,41 +88,35 @@ def _check_out(args) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write an export and print what it contains (and what is missing)."""
     from labeler.cli.scan import scan_with_progress
-    from labeler.core.exchange.camtrapdp import export_camtrapdp
-    from labeler.core.exchange.camtrapdp_meta import META_KEY, read_settings
-    from labeler.core.exchange.coco import export_coco
-    from labeler.core.exchange.csv_io import export_csv, export_suggestions_csv
-    from labeler.core.exchange.megadetector import export_megadetector
-    from labeler.core.exchange.timelapse import export_timelapse
+    from labeler.core.exchange_jobs import ExchangeError, ExportFormat, ExportRequest, run_export
+    from labeler.core.jobs import JobWarning
 
     _check_out(args)
     if args.format != "camtrapdp" and (args.project or args.deployments or args.allow_incomplete):
         raise fail("--project, --deployments and --allow-incomplete are for --format camtrapdp", 2)
-    settings = read_settings(args.project) if args.project else None
+    request = ExportRequest(ExportFormat(args.format), args.out, suggestions=args.suggestions,
+                            labeled_only=args.labeled_only, deployments=args.deployments,
+                            project=args.project, allow_incomplete=args.allow_incomplete)  # fmt: skip
+    warnings: list[str] = []
+
+    def warned(event) -> None:
+        if isinstance(event, JobWarning):
+            warnings.append(event.message)
+
     with open_store(args) as store:
         if store.last_scan() is None:
             scan_with_progress(store, args.folder, args)
-        model = store.active_model()
-        if args.format == "csv" and args.suggestions:
-            if model is None:
-                raise fail("no predictions yet; run `labeler predict` first")
-            gen = export_suggestions_csv(store, args.out, model["id"])
-        elif args.format == "csv":
-            gen = export_csv(store, args.out, include_unlabeled=not args.labeled_only)
-        elif args.format == "camtrapdp":
-            if args.deployments:
-                _apply_deployments(store, args.deployments, args)
-            if settings is not None:
-                store.set_meta(META_KEY, settings)
-            gen = export_camtrapdp(store, args.out, allow_incomplete=args.allow_incomplete)
-        elif args.format == "megadetector":
-            gen = export_megadetector(store, args.out, model["id"] if model else None)
-        elif args.format == "timelapse":
-            gen = export_timelapse(store, args.out, labeled_only=args.labeled_only)
-        else:
-            gen = export_coco(store, args.out)
-        result = drive(gen, args, f"export {args.format}", "rows")
-    counts = ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("path", "problems"))
+        try:
+            result = drive(
+                run_export(store, request), args, f"export {args.format}", "rows", warned
+            )
+        except ExchangeError as exc:
+            raise fail(str(exc)) from None
+    for message in warnings:
+        if message not in result.get("problems", []):
+            note(args, f"labeler: {message}")
+    shown = ("path", "problems", "cancelled", "format")
+    counts = ", ".join(f"{k} {v}" for k, v in result.items() if k not in shown)
     lines = [f"wrote {args.format} to {args.out}: {counts}"]
     lines += [f"note: {p}" for p in result.get("problems", [])]
     emit(args, result, "\n".join(lines))
@@ -139,48 +128,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def detect_format(source: Path) -> str:
-    """What an import file is, told from its name and first bytes."""
-    if source.is_dir() or source.name == "datapackage.json":
-        return "camtrapdp"
-    if source.suffix.lower() == ".json":
-        return "megadetector"
-    from labeler.core.exchange.csvread import read_rows
-    from labeler.core.exchange.timelapse import is_timelapse_header
-
-    rows = read_rows(source)
-    return "timelapse" if rows and is_timelapse_header(rows[0]) else "csv"
-
-
 @verb("import")
 def cmd_import(args: argparse.Namespace) -> int:
     """Import labels or boxes for images already in the project."""
     from labeler.cli.scan import scan_with_progress
-    from labeler.core.exchange.camtrapdp_in import import_camtrapdp
-    from labeler.core.exchange.csv_io import import_csv
-    from labeler.core.exchange.megadetector import import_megadetector
-    from labeler.core.exchange.timelapse import import_timelapse
+    from labeler.core.exchange_jobs import ExchangeError, ImportFormat, ImportRequest, run_import
 
-    source = Path(args.source).expanduser()
-    if not source.exists():
-        raise fail(f"--in {args.source}: no such file or folder")
-    kind = detect_format(source) if args.format == "auto" else args.format
-    if kind != "camtrapdp" and source.is_dir():
-        raise fail(f"--in {args.source} is a folder; give the {kind} file")
+    request = ImportRequest(ImportFormat(args.format), args.source, add_species=args.add_species,
+                            dry_run=args.dry_run, species_column=args.species_column)  # fmt: skip
     with open_store(args) as store:
         if store.last_scan() is None:
             scan_with_progress(store, args.folder, args)
-        labels = {"add_unknown": args.add_species, "dry_run": args.dry_run}
-        if kind == "csv":
-            gen = import_csv(store, source, **labels)
-        elif kind == "timelapse":
-            gen = import_timelapse(store, source, species_column=args.species_column, **labels)
-        elif kind == "camtrapdp":
-            gen = import_camtrapdp(store, source, **labels)
-        else:
-            gen = import_megadetector(store, source, dry_run=args.dry_run)
-        report = drive(gen, args, f"import {kind}", "rows")
-    data = {"format": kind, **report.to_json()}
+        try:
+            report = drive(run_import(store, request), args, f"import {args.format}", "rows")
+        except ExchangeError as exc:
+            raise fail(str(exc)) from None
+    data = report.to_json()
+    kind = data["format"]
     emit(args, data, "\n".join(_summary(kind, data)))
     return _import_exit(kind, data)
 

@@ -47,15 +47,13 @@ def _ensure_predictions(store, folder: Path, args: argparse.Namespace) -> None:
 @verb("train")
 def cmd_train(args: argparse.Namespace) -> int:
     """Retrain the head (and optionally fine-tune the backbone)."""
-    from labeler.core.learning import install_head, retrain_head
+    from labeler.core.retrain import retrain
 
     with open_store(args) as store:
         _ensure_predictions(store, args.folder, args)
-        outcome = retrain_head(store, imbalance=args.imbalance)
+        outcome = retrain(store, imbalance=args.imbalance).outcome
         if outcome.head is None and not args.full:
             raise fail(f"nothing trained: {outcome.reason} ({outcome.n_labels} confirmed labels)")
-        if outcome.accepted and outcome.head is not None:
-            install_head(store, outcome)
         data = {"head": outcome.summary(), "active_model": store.active_model()["version"]}
         if args.full:
             from labeler.core.finetune_job import run_full_fine_tune

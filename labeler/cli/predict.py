@@ -63,10 +63,10 @@ def predict_with_progress(
     store, folder, clf, args: argparse.Namespace, batch_size: int = 32, regions=None
 ):
     """Run one model over the unpredicted images with a progress bar; returns its report."""
-    from labeler.core.predict_job import run_predict
+    from labeler.core.prediction import predict_project
 
     extra = {} if regions is None else {"regions": regions}
-    gen = run_predict(store, str(folder), clf, batch_size=batch_size, **extra)
+    gen = predict_project(store, folder, clf, batch_size=batch_size, **extra)
     return drive(gen, args, f"predict ({clf.card.name})", "images")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +92,17 @@ def finetune_version(n: int, base: str) -> str:
 
 
 def adopt(
-    store: Store, root: str, plan: FineTunePlan, result, *, predict: Callable | None = None
-) -> bool:
+    store: Store,
+    root: str,
+    plan: FineTunePlan,
+    result,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Generator[object, None, bool]:
     """Register a fine-tuned model and swap it in only when it validated better than the head.
 
-    Swapping in re-embeds and re-predicts every image with it, then retrains the head on the
-    new embeddings.
+    Swapping in re-embeds and re-predicts every image with it (yielding the prediction's
+    progress), then retrains the head on the new embeddings.
     """
     if result.onnx is None or not (result.best_val_accuracy > plan.head_only_val_accuracy):
         return False
@@ -105,34 +110,47 @@ def adopt(
     from labeler.core.predict_job import run_predict
 
     classifier = load_classifier(result.onnx)
-    gen = run_predict(store, root, classifier)
-    for event in gen:
-        if predict is not None:
-            predict(event)
+    yield from run_predict(store, root, classifier, should_stop=should_stop)
     outcome = retrain_head(store)
     if outcome.accepted and outcome.head is not None:
         install_head(store, outcome)
     return True
 
 
-def run_full_fine_tune(
-    store: Store, root, *, device: str = "auto", epochs: int = 4, progress=None
-) -> dict:
-    """Plan, fine-tune, compare and adopt (synchronously, for the command line)."""
+def run_fine_tune(
+    store: Store,
+    root,
+    *,
+    device: str = "auto",
+    epochs: int = 4,
+    child_process: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Generator[object, None, dict]:
+    """Plan, fine-tune (in a child process unless told otherwise), compare and adopt.
+
+    Yields training progress (``EpochProgress``), then the re-prediction's progress when the
+    new backbone is swapped in; returns the figures (``error`` set when it could not run).
+    """
     from training.finetune import TrainingError, fine_tune
+    from training.finetune_process import fine_tune_in_process
 
     t0 = time.perf_counter()
     try:
         plan = plan_fine_tune(store, str(root))
     except ValueError as exc:
-        return {"error": str(exc), "swapped_in": False}
-    gen = fine_tune(plan.train, plan.val, base=plan.base, out_dir=plan.out_dir, version=plan.version,
-                    init_head=plan.init_head, epochs=epochs, device=device)  # fmt: skip
+        return {"error": str(exc), "swapped_in": False, "cancelled": False}
+    kwargs = dict(train=plan.train, val=plan.val, base=plan.base, out_dir=str(plan.out_dir),
+                  version=plan.version, init_head=plan.init_head, epochs=epochs, device=device)  # fmt: skip
     try:
-        result = run_to_end(gen, progress)
+        if child_process:
+            result = yield from fine_tune_in_process(should_stop=should_stop, **kwargs)
+        else:
+            result = yield from fine_tune(should_stop=should_stop, **kwargs)
     except TrainingError as exc:
-        return {"error": str(exc), "swapped_in": False}
-    swapped = adopt(store, str(root), plan, result)
+        return {"error": str(exc), "swapped_in": False, "cancelled": False}
+    swapped = False
+    if not should_stop():
+        swapped = yield from adopt(store, str(root), plan, result, should_stop=should_stop)
     return {
         "device": result.device,
         "train_images": len(plan.train),
@@ -141,7 +159,23 @@ def run_full_fine_tune(
         "val_accuracy": round(result.best_val_accuracy, 4),
         "head_only_val_accuracy": round(plan.head_only_val_accuracy, 4),
         "swapped_in": swapped,
+        "cancelled": result.cancelled or should_stop(),
         "checkpoint": str(result.checkpoint) if result.checkpoint else None,
         "onnx": str(result.onnx) if result.onnx else None,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def run_full_fine_tune(
+    store: Store, root, *, device: str = "auto", epochs: int = 4, progress=None
+) -> dict:
+    """:func:`run_fine_tune` to the end, in this process (the command line)."""
+    from training.finetune import EpochProgress
+
+    def show(event) -> None:
+        if progress is not None and isinstance(event, EpochProgress):
+            progress(event)
+
+    return run_to_end(
+        run_fine_tune(store, root, device=device, epochs=epochs, child_process=False), show
+    )

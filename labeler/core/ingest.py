@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Generator
@@ -47,14 +48,17 @@ def commit_batch(store: Store, batch: ScanBatch) -> None:
     store.upsert_files(batch.records, batch.unchanged, batch.renamed)
 
 
-def _hasher(root: str) -> Callable[[str], str | None]:
-    def hash_file(rel: str) -> str | None:
-        try:
-            return media.full_hash(image_path(root, rel))
-        except (OSError, ValueError):
-            return None
+def _hash_in(root: str, rel: str) -> str | None:
+    try:
+        return media.full_hash(image_path(root, rel))
+    except (OSError, ValueError):
+        return None
 
-    return hash_file
+
+def _hasher(root: str) -> Callable[[str], str | None]:
+    # A partial of a module-level function: it pickles, so the scan may run in a child
+    # process whose store calls are answered by the parent.
+    return functools.partial(_hash_in, root)
 
 
 def finalize_scan(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from inference.taxonomy import BLANK, OTHER
 from labeler.core.store import ActionRecord, Observation, Store
@@ -202,6 +203,38 @@ class LabelSession:
             if not current[i]
         }
         return self._commit(changes, "auto-accept", description)
+
+    def merge_species(self, source: str, target: str) -> ActionRecord | None:
+        """Relabel every observation of ``source`` as ``target`` (one undoable action).
+
+        Each observation keeps its method, author, probability and count, so a machine decision
+        stays a machine decision; an image that already holds ``target`` keeps one observation
+        of it, with the larger count.
+        """
+        changes: dict[int, list[Observation]] = {}
+        for image_id, obs in self.store.images_with_species(source).items():
+            merged: list[Observation] = []
+            for o in obs:
+                if o.species_key == source:
+                    o = replace(o, species_key=target)
+                same = [i for i, m in enumerate(merged) if o.species_key == m.species_key == target]
+                if not same:
+                    merged.append(o)
+                elif (o.count or 0) > (merged[same[0]].count or 0):
+                    merged[same[0]] = replace(merged[same[0]], count=o.count)
+            changes[image_id] = merged
+        return self._commit(
+            changes, "merge", f"merge {source} into {target} on {len(changes)} image(s)"
+        )
+
+    def adopt(self, action_id: int) -> ActionRecord | None:
+        """Put an action committed elsewhere (an import run as a background job) on this
+        session's undo stack, so that Ctrl+Z undoes it."""
+        record = self.store.action_record(action_id)
+        if record is not None:
+            self.undo_stack.append(record)
+            self.redo_stack.clear()
+        return record
 
     # -- undo --------------------------------------------------------------------------------
     def undo(self) -> ActionRecord | None:

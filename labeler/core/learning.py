@@ -98,8 +98,16 @@ def _previous_accuracy(
     """Accuracy of the current head (or of the backbone alone) on labels it has not seen."""
     if previous is not None:
         model, head = previous
-        seen = set(model["card"].get("extra", {}).get("trained_on", []))
-        new = [i for i, image_id in enumerate(ts.image_ids) if int(image_id) not in seen]
+        extra = model["card"].get("extra", {})
+        # A label the user corrected since the head was trained counts as new, as an image
+        # labeled for the first time does (heads saved without their labels: ids only).
+        trained = extra.get("trained_on", [])
+        seen = dict(zip(trained, extra.get("trained_labels") or [None] * len(trained), strict=True))
+        new = [
+            i
+            for i, (image_id, label) in enumerate(zip(ts.image_ids, ts.labels, strict=True))
+            if int(image_id) not in seen or seen[int(image_id)] not in (None, label)
+        ]
         if not new:
             return None, "no new labels since the current head"
         pred = np.array(head.classes)[head.predict_proba(ts.embeddings[new]).argmax(axis=1)]
@@ -202,6 +210,7 @@ def save_head(store: Store, outcome: HeadOutcome) -> int:
             "head_classes": outcome.head.classes,
             "cv_accuracy": outcome.cv_accuracy,
             "trained_on": outcome.image_ids,
+            "trained_labels": outcome.truth,
             "imbalance": outcome.head.info.get("imbalance"),
         },
     }

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 
 from inference.taxonomy import OTHER, load_taxonomy
-from labeler.core.store import SpeciesRow, Store
+from labeler.core.labeling import LabelSession
+from labeler.core.store import ActionRecord, SpeciesRow, Store
+
+
+class SpeciesError(ValueError):
+    """A species-list change that cannot be made (the message says why)."""
 
 
 def default_species() -> list[SpeciesRow]:
@@ -37,6 +42,65 @@ def new_species_key(common_name: str, existing: set[str]) -> str:
         key = f"{base}_{n}"
         n += 1
     return key
+
+
+def _known(store: Store, *keys: str) -> None:
+    known = {s.key for s in store.species()}
+    missing = [k for k in keys if k not in known]
+    if missing:
+        raise SpeciesError(f"no species with key {', '.join(missing)}")
+
+
+def _refresh(store: Store) -> None:
+    from labeler.core.predict_job import refresh_suggestions
+
+    refresh_suggestions(store)
+
+
+def rename_species(store: Store, key: str, name: str, scientific: str | None = None) -> None:
+    """Give a species a new display name (its labels keep pointing at it)."""
+    name = name.strip()
+    if not name:
+        raise SpeciesError("a species needs a name")
+    _known(store, key)
+    clash = [s.key for s in store.species() if s.common_name.casefold() == name.casefold()]
+    if clash and clash != [key]:
+        raise SpeciesError(f"another species is already called {name!r}")
+    store.rename_species(key, name, scientific)
+
+
+def hide_species(store: Store, key: str, hidden: bool = True) -> None:
+    """Stop (or start again) suggesting a species; its labels stay."""
+    _known(store, key)
+    store.set_species_active(key, not hidden)
+    _refresh(store)
+
+
+def merge_species(
+    store: Store, session: LabelSession, source: str, target: str
+) -> ActionRecord | None:
+    """Relabel ``source`` as ``target`` everywhere (one undoable action), then hide ``source``."""
+    if source == target:
+        raise SpeciesError("a species cannot be merged into itself")
+    _known(store, source, target)
+    record = session.merge_species(source, target)
+    store.set_species_active(source, False)
+    _refresh(store)
+    return record
+
+
+def unused_species(store: Store) -> list[str]:
+    """User-added species that no label uses (what *Delete unused* removes)."""
+    used = store.species_usage()
+    return [s.key for s in store.species() if s.source == "user" and not used.get(s.key)]
+
+
+def delete_unused_species(store: Store, keys: list[str] | None = None) -> list[str]:
+    """Remove user-added species without labels (all of them, or those of ``keys``)."""
+    removed = store.delete_species(unused_species(store) if keys is None else keys)
+    if removed:
+        _refresh(store)
+    return removed
 
 
 def add_user_species(

@@ -15,10 +15,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from labeler.core.store import TRANSIENT_WRITE_ERRORS, Store
+from labeler.core.store import TRANSIENT_WRITE_ERRORS, Store, StoreError
 
 RETRY_DELAYS_S = (0.5, 1, 2, 5, 10)
 LABEL, OTHER = 0, 1
@@ -36,6 +37,13 @@ class Job:
     kind: str = field(compare=False, default="write")
     retry: bool = field(compare=False, default=False)
     submitted: float = field(compare=False, default=0.0)
+    # Set for jobs a background thread waits on (:meth:`CatalogWriter.call`); their outcome
+    # goes to the waiting thread rather than to the callbacks.
+    future: Future | None = field(compare=False, default=None)
+
+
+class WriterClosed(StoreError):
+    """A write was submitted after the writer stopped (the project was closed)."""
 
 
 class CatalogWriter:
@@ -65,6 +73,7 @@ class CatalogWriter:
         self._pending_labels = 0
         self._opened = threading.Event()
         self._closing = threading.Event()
+        self._stopped = False
         self.open_error: BaseException | None = None
         self.store: Store | None = None
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
@@ -99,6 +108,22 @@ class CatalogWriter:
         **kwargs: Any,
     ) -> Job:
         """Queue ``fn(store, *args, **kwargs)``; label jobs run before other writes."""
+        return self._put(fn, args, kwargs, kind, retry, None)
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(store, *args, **kwargs)`` on the writer and wait for its commit.
+
+        For background jobs: they read on their own connection and write through here. On the
+        writer thread itself the function runs at once. Raises what ``fn`` raised, or
+        :class:`WriterClosed` once the writer has stopped.
+        """
+        if threading.current_thread() is self._thread:
+            return fn(self.store, *args, **kwargs)
+        future: Future = Future()
+        self._put(fn, args, kwargs, "worker", False, future)
+        return future.result()
+
+    def _put(self, fn, args, kwargs, kind: str, retry: bool, future: Future | None) -> Job:
         job = Job(
             LABEL if kind == "label" else OTHER,
             next(self._seq),
@@ -108,12 +133,16 @@ class CatalogWriter:
             kind,
             retry,
             time.perf_counter(),
+            future,
         )
-        if kind == "label":
-            with self._lock:
+        with self._lock:
+            if self._stopped:
+                raise WriterClosed("the catalog was closed; nothing more can be written to it")
+            if kind == "label":
                 self._pending_labels += 1
+            self._queue.put(job)
+        if kind == "label":
             self._pending()
-        self._queue.put(job)
         return job
 
     def close(self, timeout: float | None = 60.0) -> bool:
@@ -140,6 +169,7 @@ class CatalogWriter:
             self.store = Store(self.db_path, on_wait=self.on_waiting)
         except BaseException as exc:
             self.open_error = exc
+            self._stop_accepting()
             self._opened.set()
             if self.on_open_failed:
                 self.on_open_failed(exc)
@@ -151,15 +181,34 @@ class CatalogWriter:
             while True:
                 job = self._queue.get()
                 if job.kind == "stop":
-                    if self._queue.empty():
-                        break
+                    with self._lock:
+                        if self._queue.empty():
+                            self._stopped = True
+                            break
                     self._queue.put(Job(9, next(self._seq), job.fn, kind="stop"))
                     continue
                 self._execute(job)
         finally:
             self.store.close()
 
+    def _stop_accepting(self) -> None:
+        """No catalog: refuse further jobs and fail the ones already queued."""
+        with self._lock:
+            self._stopped = True
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job.future is not None:
+                    job.future.set_exception(
+                        WriterClosed(f"the catalog could not be opened: {self.open_error}")
+                    )
+
     def _execute(self, job: Job) -> None:
+        if job.future is not None:
+            try:
+                job.future.set_result(job.fn(self.store, *job.args, **job.kwargs))
+            except BaseException as exc:
+                job.future.set_exception(exc)
+            return
         for attempt in itertools.count():
             try:
                 result = job.fn(self.store, *job.args, **job.kwargs)

@@ -50,6 +50,10 @@ class DbWriter(QObject):
         """Start opening the catalog (after connecting to the signals of a ``start=False`` writer)."""
         self.core.start()
 
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a write from a background thread and wait for its commit."""
+        return self.core.call(fn, *args, **kwargs)
+
     @property
     def store(self) -> Store | None:
         """The writer's catalog connection (used on the writer thread only)."""

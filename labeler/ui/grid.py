@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
 from labeler.ui.models import ImageGridModel
 
 TILE_W, TILE_H = 176, 158
+# Tile widths of View → Larger/Smaller thumbnails; each tile keeps 44 px for its captions.
+TILE_WIDTHS = (120, 150, 176, 220, 280, 340)
 BURST_COLOURS = (QColor("#4f8ef7"), QColor("#f0a030"))
 CONFIRMED = QColor("#2e9d4f")
 MACHINE = QColor("#7a5cc4")
@@ -134,6 +136,24 @@ class ThumbnailGridView(QListView):
     def reset_first_paint(self) -> None:
         """Report the next paint that shows tiles again."""
         self._painted = False
+
+    def set_tile_width(self, width: int) -> None:
+        """Resize every tile (the thumbnail takes the room above the captions)."""
+        size = QSize(width, int(width * 0.6) + 52)
+        delegate = self.itemDelegate()
+        if isinstance(delegate, TileDelegate):
+            delegate.tile = size
+        self.setGridSize(size)
+        self.tile_width = width
+
+    def step_tile_width(self, steps: int) -> int:
+        """Next larger (or smaller) tile width; returns the new width."""
+        current = getattr(self, "tile_width", TILE_W)
+        widths = sorted(TILE_WIDTHS)
+        i = min(range(len(widths)), key=lambda k: abs(widths[k] - current))
+        width = widths[max(0, min(len(widths) - 1, i + steps))]
+        self.set_tile_width(width)
+        return width
 
 
 class FilmstripView(QListView):

@@ -1,21 +1,35 @@
-"""The active-learning side of the controller: retrains, review order, fine-tuning, auto-accept."""
+"""The Learning tab's jobs: retrains after confirmations, review order, auto-accept, fine-tuning.
+
+Each runs one ``labeler/core`` function as a job (``retrain``, ``review_queue``,
+``auto_accept_candidates``, ``run_fine_tune``), as ``labeler train`` does.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from labeler.core.learning import save_head, write_head_predictions
-from labeler.ui import jobs
+from labeler.core.audits import AUDIT_SETTING, plan_auto_accept, plan_review, record_audits
+from labeler.core.finetune_job import run_fine_tune
+from labeler.core.jobs import JobKind
+from labeler.core.retrain import retrain
+from labeler.ui.project import LabelAction, ProjectController
 
-HUMAN_ACTIONS = {
-    "set_species",
-    "accept_suggestion",
-    "burst_majority",
-    "label_bursts",
-    "add_species",
-    "set_count",
-}
+
+def head_summary(model: dict | None) -> dict | None:
+    """What the Learning tab says about a head already in use (read from its model card)."""
+    if model is None or model.get("kind") != "head":
+        return None
+    extra = model["card"].get("extra", {})
+    acc = extra.get("cv_accuracy")
+    return {
+        "accepted": True,
+        "labels": len(extra.get("trained_on", [])),
+        "classes": list(extra.get("head_classes", [])),
+        "cv_accuracy": None if acc is None else round(float(acc), 4),
+        "reason": f"{model['version']} is in use",
+        "model_id": model["id"],
+    }
 
 
 class LearningController(QObject):
@@ -27,88 +41,80 @@ class LearningController(QObject):
     training_progress = Signal(object)
     training_finished = Signal(dict)
     auto_accept_ready = Signal(object, dict)
-    busy_changed = Signal(bool)
 
-    def __init__(self, project, parent: QObject | None = None):
-        super().__init__(parent)
+    def __init__(self, project: ProjectController, parent: QObject | None = None):
+        super().__init__(parent or project)
         self.project = project
+        self.jobs = project.jobs
         self.retrain_every = 10
         self.imbalance = "balanced"
         self.strategy = "margin"
         self.confirmed_since = 0
-        self.retraining = False
-        self.fine_tune_worker = None
         self.last: dict | None = None
+        self.last_plan = None
         project.label_committed.connect(self._on_project_label_committed)
+        project.project_opened.connect(self._on_project_opened)
 
-    def _on_project_label_committed(self, action: str, n: int) -> None:
-        if action not in HUMAN_ACTIONS:
+    def _on_project_opened(self, _root: str) -> None:
+        self.confirmed_since = 0
+        summary = head_summary(self.project.reader.active_model() if self.project.reader else None)
+        if summary is not None:
+            self.last = summary
+            self.head_updated.emit(summary)
+
+    def _on_project_label_committed(self, action: LabelAction, n: int) -> None:
+        if not action.confirms:
             return
         self.confirmed_since += n
+        self._maybe_retrain()
+
+    def _maybe_retrain(self) -> None:
         if (
             self.retrain_every
             and self.confirmed_since >= self.retrain_every
-            and not self.retraining
+            and not self.jobs.is_running(JobKind.RETRAIN)
         ):
             self.retrain()
+
+    @property
+    def retraining(self) -> bool:
+        """True while a retrain runs."""
+        return self.jobs.is_running(JobKind.RETRAIN)
 
     def retrain(self) -> None:
         """Retrain the head now (in the background)."""
         p = self.project
-        if p.db_path is None or self.retraining:
-            return
-        self.retraining = True
-        self.confirmed_since = 0
-        self.busy_changed.emit(True)
-        p.runner.start(jobs.head_job, p.db_path, self.imbalance, on_return=p._current(self._on_head_trained),
-                       on_error=self._on_failed)  # fmt: skip
-
-    def _on_failed(self, exc: BaseException, tb: str) -> None:
-        self.retraining = False
-        self.busy_changed.emit(False)
-        self.project.error.emit(f"retraining failed: {exc}")
-
-    def _on_head_trained(self, result: dict) -> None:
-        outcome, rows = result["outcome"], result["rows"]
-        summary = outcome.summary()
-        if result["evaluation"] is not None:
-            self.metrics_ready.emit(result["evaluation"])
-        if not (outcome.accepted and rows is not None):
-            self.retraining = False
-            self.busy_changed.emit(False)
-            self.last = summary
-            self.head_updated.emit(summary)
-            return
-
-        def install(store):
-            model_id = save_head(store, outcome)
-            write_head_predictions(store, model_id, rows)
-            return model_id
-
-        def installed(model_id: int) -> None:
-            self.retraining = False
-            self.busy_changed.emit(False)
-            self.project.model_id = model_id
-            summary["model_id"] = model_id
-            self.last = summary
-            self.head_updated.emit(summary)
-            self.project.reload_snapshot(then=self.compute_review)
-
-        self.project.submit(install, on_done=installed)
-
-    def compute_review(self) -> None:
-        """Work out the review order (most useful first) in the background."""
-        p = self.project
         if p.db_path is None:
             return
-        p.runner.start(
-            jobs.review_job, p.db_path, self.strategy, on_return=p._current(self._on_review)
-        )
+        counted = self.confirmed_since
+
+        def done(report) -> str:
+            # Confirmations made while it trained count toward the next retrain.
+            self.confirmed_since = max(0, self.confirmed_since - counted)
+            summary = report.summary()
+            if report.evaluation is not None:
+                self.metrics_ready.emit(report.evaluation)
+            self.last = summary
+            self.head_updated.emit(summary)
+            if report.model_id is not None:
+                p.model_id = report.model_id
+                p.reload_snapshot(then=self.compute_review)
+            self._maybe_retrain()
+            state = "learned" if summary.get("accepted") else "kept the current model"
+            return (f"Retrained on {summary.get('labels')} labels ({state}; "
+                    f"CV accuracy {summary.get('cv_accuracy')})")  # fmt: skip
+
+        self.jobs.run(JobKind.RETRAIN, retrain, imbalance=self.imbalance, on_result=done)
+
+    def compute_review(self) -> None:
+        """Work out the review order (most useful first, audits among it) in the background."""
+        if self.project.db_path is not None:
+            self.jobs.run(JobKind.REVIEW, plan_review, strategy=self.strategy,
+                          on_result=self._on_review)  # fmt: skip
 
     def _on_review(self, plan) -> None:
         if plan.new_audits:
-            from labeler.core.audits import record_audits
-
+            # Audits are kept before their images are shown (their draw must not be redone).
             self.project.submit(record_audits, plan)
         order = plan.order
         snap = self.project.snapshot
@@ -122,55 +128,55 @@ class LearningController(QObject):
         self.review_ready.emit(order)
 
     def preview_auto_accept(self, target: float) -> None:
-        """Compute which images the head would accept at ``target`` accuracy."""
-        p = self.project
-        p.runner.start(jobs.auto_accept_job, p.db_path, target,
-                       on_return=p._current(lambda r: self.auto_accept_ready.emit(r[0], r[1])))  # fmt: skip
+        """Work out what auto-accept would label at ``target`` accuracy (audited)."""
+
+        def ready(plan) -> None:
+            self.last_plan = plan
+            self.auto_accept_ready.emit(plan.decisions, plan.summary)
+
+        self.jobs.run(JobKind.AUTO_ACCEPT, plan_auto_accept, target, on_result=ready)
+
+    def set_audit_share(self, share: float) -> None:
+        """The project's share of review positions that are audits."""
+        if self.project.writer is not None:
+            self.project.submit(lambda store: store.set_meta(AUDIT_SETTING, share))
 
     def apply_auto_accept(self, decisions: dict, summary: dict) -> None:
         """Record the decisions as machine labels (one undoable action)."""
         desc = f"auto-accept {len(decisions)} image(s) at {summary.get('target', 0):.1%} accuracy"
-        self.project.label(
-            "accept_machine", [], decisions, summary.get("model_version", "model"), desc
-        )
+        self.project.label(LabelAction.ACCEPT_MACHINE, [], decisions,
+                           summary.get("model_version", "model"), desc)  # fmt: skip
 
     def start_fine_tune(self, device: str = "auto", epochs: int = 4) -> None:
-        """Fine-tune the backbone in the background; swapped in only if it validates better."""
+        """Fine-tune the backbone in the background (GPU lane); swapped in only if it validates
+        better, after which every image is re-predicted and the head retrained."""
         p = self.project
-        if self.fine_tune_worker is not None or p.db_path is None:
-            return
-        self.busy_changed.emit(True)
-        self.fine_tune_worker = p.runner.start(
-            jobs.fine_tune_job, p.db_path, p.root, device, epochs,
-            on_yield=p._current(self.training_progress.emit), on_return=p._current(self._on_fine_tuned),
-            on_error=self._on_fine_tune_failed,
-        )  # fmt: skip
+
+        def event(e) -> None:
+            if hasattr(e, "phase"):
+                self.training_progress.emit(e)
+
+        def done(info: dict) -> str:
+            self.training_finished.emit(info)
+            if info.get("swapped_in"):
+                active = p.reader.active_model() if p.reader else None
+                p.model_id = active["id"] if active else p.model_id
+                p.reload_snapshot()
+            return "fine-tuning " + (
+                "stopped: " + info["error"] if info.get("error") else "finished"
+            )
+
+        def failed(exc: BaseException) -> None:
+            self.training_finished.emit({"error": str(exc), "swapped_in": False})
+
+        self.jobs.run(JobKind.FINE_TUNE, run_fine_tune, p.root, device=device, epochs=epochs,
+                      on_event=event, on_result=done, on_error=failed)  # fmt: skip
 
     def cancel_fine_tune(self) -> None:
         """Stop fine-tuning at the next step; the current model stays."""
-        if self.fine_tune_worker is not None:
-            self.fine_tune_worker.cancel()
+        self.jobs.cancel(JobKind.FINE_TUNE)
 
-    def _on_fine_tune_failed(self, exc: BaseException, tb: str) -> None:
-        self.fine_tune_worker = None
-        self.busy_changed.emit(False)
-        self.training_finished.emit({"error": str(exc), "swapped_in": False})
-
-    def _on_fine_tuned(self, value) -> None:
-        self.fine_tune_worker = None
-        self.busy_changed.emit(False)
-        plan, result = value
-        better = result.onnx is not None and result.best_val_accuracy > plan.head_only_val_accuracy
-        info = {
-            "val_accuracy": result.best_val_accuracy,
-            "head_only_val_accuracy": plan.head_only_val_accuracy,
-            "cancelled": result.cancelled,
-            "device": result.device,
-            "swapped_in": better,
-            "seconds": result.seconds,
-        }
-        self.training_finished.emit(info)
-        if better:
-            # Re-embed and re-predict with the new backbone, then learn a head on it.
-            self.project.after_predict = self.retrain
-            self.project.start_predict(str(result.onnx))
+    @property
+    def fine_tuning(self) -> bool:
+        """True while fine-tuning runs or waits for the GPU."""
+        return self.jobs.is_running(JobKind.FINE_TUNE)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -14,18 +11,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from labeler.core.audits import describe_audited
+from labeler.ui.metrics_view import MetricsView
 
 pg.setConfigOptions(antialias=True, background="w", foreground="k")
 
@@ -49,6 +43,8 @@ class LearningPanel(QWidget):
         self.status = QLabel("No head yet: confirm labels of two or more species (or blank).")
         self.status.setWordWrap(True)
         retrain = QPushButton("Retrain now")
+        retrain.setObjectName("retrain")
+        self.retrain = retrain
         retrain.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         retrain.clicked.connect(self.retrain_requested.emit)
         self.every = QSpinBox()
@@ -76,19 +72,20 @@ class LearningPanel(QWidget):
             lambda _i: self.strategy_changed.emit(self.strategy.currentData())
         )
         head_box = QGroupBox("Instant learning")
+        # Two columns at most: the tab is a narrow dock beside the viewer.
         g = QGridLayout(head_box)
-        g.addWidget(self.status, 0, 0, 1, 3)
+        g.addWidget(self.status, 0, 0, 1, 2)
         g.addWidget(retrain, 1, 0)
-        g.addWidget(QLabel("auto after"), 1, 1)
         row = QHBoxLayout()
+        row.addWidget(QLabel("again every"))
         row.addWidget(self.every)
-        row.addWidget(QLabel("confirmations"))
-        g.addLayout(row, 1, 2)
-        g.addWidget(QLabel("imbalance"), 2, 1)
-        g.addWidget(self.imbalance, 2, 2)
-        g.addWidget(self.review, 3, 0, 1, 3)
-        g.addWidget(QLabel("queue order"), 4, 1)
-        g.addWidget(self.strategy, 4, 2)
+        row.addWidget(QLabel("labels"))
+        g.addLayout(row, 1, 1)
+        g.addWidget(QLabel("imbalance"), 2, 0)
+        g.addWidget(self.imbalance, 2, 1)
+        g.addWidget(self.review, 3, 0, 1, 2)
+        g.addWidget(QLabel("queue order"), 4, 0)
+        g.addWidget(self.strategy, 4, 1)
 
         self.device = QComboBox()
         for d in ("auto", "cpu", "cuda", "mps"):
@@ -123,51 +120,17 @@ class LearningPanel(QWidget):
         f.addWidget(self.train_status, 2, 0, 1, 4)
         f.addWidget(self.plot, 3, 0, 1, 4)
 
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["species", "precision", "recall", "F1", "n"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.confusion_plot = pg.PlotWidget()
-        self.confusion = pg.ImageItem()
-        self.confusion_plot.addItem(self.confusion)
-        self.confusion_plot.invertY(True)
-        self.confusion_plot.setLabel("left", "true")
-        self.confusion_plot.setLabel("bottom", "predicted")
-        self.confusion.setColorMap(pg.colormap.get("viridis"))
-        self.coverage_plot = pg.PlotWidget()
-        self.coverage_plot.setLabel("bottom", "share of images accepted (coverage)")
-        self.coverage_plot.setLabel("left", "accuracy")
-        self.coverage_curve = self.coverage_plot.plot([], [], pen=pg.mkPen("#2060c0", width=2))
-        self.coverage_species = QComboBox()
-        self.coverage_species.addItem("all species", None)
-        self.coverage_species.currentIndexChanged.connect(lambda _i: self._draw_coverage())
-        self._evaluation = None
-        self.target_line = pg.InfiniteLine(
-            pos=0.966, angle=0, pen=pg.mkPen("#d08000", style=Qt.PenStyle.DashLine)
-        )
-        self.coverage_plot.addItem(self.target_line)
-        self.metrics_note = QLabel(
-            "Metrics use cross-validated predictions on your verified labels."
-        )
-        self.metrics_note.setWordWrap(True)
-        tabs = QTabWidget()
-        tabs.setMinimumHeight(240)
-        tabs.addTab(self.table, "Per species")
-        tabs.addTab(self.confusion_plot, "Confusion")
-        coverage_tab = QWidget()
-        cl = QVBoxLayout(coverage_tab)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.coverage_species)
-        cl.addWidget(self.coverage_plot)
-        tabs.addTab(coverage_tab, "Accuracy vs coverage")
+        self.metrics = MetricsView(self.name_of, self)
+        self.metrics_note = self.metrics.note
 
         self.target = QDoubleSpinBox()
         self.target.setRange(50.0, 99.9)
         self.target.setDecimals(1)
         self.target.setValue(96.6)
         self.target.setSuffix(" % accuracy")
-        self.target.valueChanged.connect(lambda v: self.target_line.setPos(v / 100))
+        self.target.valueChanged.connect(lambda v: self.metrics.set_target(v / 100))
         preview = QPushButton("Preview")
+        self.preview = preview
         preview.clicked.connect(lambda: self.preview_requested.emit(self.target.value() / 100))
         self.accept = QPushButton("Accept")
         self.accept.setEnabled(False)
@@ -178,18 +141,15 @@ class LearningPanel(QWidget):
         a = QGridLayout(aa_box)
         a.addWidget(QLabel("target"), 0, 0)
         a.addWidget(self.target, 0, 1)
-        a.addWidget(preview, 0, 2)
-        a.addWidget(self.accept, 0, 3)
-        a.addWidget(self.accept_status, 1, 0, 1, 4)
+        a.addWidget(preview, 1, 0)
+        a.addWidget(self.accept, 1, 1)
+        a.addWidget(self.accept_status, 2, 0, 1, 2)
 
-        for plot in (self.plot, self.confusion_plot, self.coverage_plot):
-            plot.setMinimumWidth(200)
-        self.table.setMinimumWidth(200)
+        self.plot.setMinimumWidth(200)
         layout = QVBoxLayout(self)
         layout.addWidget(head_box)
         layout.addWidget(aa_box)
-        layout.addWidget(self.metrics_note)
-        layout.addWidget(tabs, 1)
+        layout.addWidget(self.metrics, 1)
         layout.addWidget(ft_box)
         self._losses: list[float] = []
         self._epochs_x: list[float] = []
@@ -207,54 +167,7 @@ class LearningPanel(QWidget):
 
     def show_metrics(self, ev) -> None:
         """Per-species table, confusion matrix and the accuracy-coverage curve."""
-        rows = [c for c in ev.per_class if c.support]
-        self.table.setRowCount(len(rows))
-        for r, c in enumerate(sorted(rows, key=lambda c: -c.support)):
-            for col, value in enumerate(
-                [
-                    self.name_of(c.label),
-                    f"{c.precision:.2f}",
-                    f"{c.recall:.2f}",
-                    f"{c.f1:.2f}",
-                    str(c.support),
-                ]
-            ):
-                self.table.setItem(r, col, QTableWidgetItem(value))
-        cm = np.asarray(ev.confusion, float)
-        if cm.size:
-            norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-            self.confusion.setImage(norm.T, levels=(0, 1))
-            ticks = [(i + 0.5, self.name_of(lab)[:14]) for i, lab in enumerate(ev.labels)]
-            self.confusion_plot.getAxis("bottom").setTicks([ticks])
-            self.confusion_plot.getAxis("left").setTicks([ticks])
-        self._evaluation = ev
-        chosen = self.coverage_species.currentData()
-        self.coverage_species.blockSignals(True)
-        self.coverage_species.clear()
-        self.coverage_species.addItem("all species", None)
-        for label in ev.coverage_by_class:
-            self.coverage_species.addItem(self.name_of(label), label)
-        index = self.coverage_species.findData(chosen)
-        self.coverage_species.setCurrentIndex(max(index, 0))
-        self.coverage_species.blockSignals(False)
-        self._draw_coverage()
-        self.metrics_note.setText(
-            f"Cross-validated on {ev.n} verified labels: top-1 {ev.top1:.1%}, top-5 {ev.top5:.1%}; "
-            f"{ev.coverage_at_target:.0%} of them could be accepted at {ev.target:.1%} accuracy."
-        )
-
-    def _draw_coverage(self) -> None:
-        ev = self._evaluation
-        if ev is None:
-            return
-        label = self.coverage_species.currentData()
-        curve = ev.coverage if label is None else ev.coverage_by_class.get(label, [])
-        cov = [(c, a) for _t, c, a in curve if not math.isnan(a)]
-        if cov:
-            xs, ys = zip(*cov, strict=True)
-            self.coverage_curve.setData(list(xs), list(ys))
-        else:
-            self.coverage_curve.setData([], [])
+        self.metrics.show(ev)
 
     def show_progress(self, e) -> None:
         """Live fine-tuning progress."""

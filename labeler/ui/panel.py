@@ -55,6 +55,7 @@ class SuggestionPanel(QWidget):
     vehicle_requested = Signal()
     majority_requested = Signal()
     history_requested = Signal()
+    note_changed = Signal(str)
     done_typing = Signal()
 
     def __init__(self, species: SpeciesModel, parent=None):
@@ -92,7 +93,15 @@ class SuggestionPanel(QWidget):
         self.count = QSpinBox(self)
         self.count.setRange(0, 999)
         self.count.setSpecialValueText("not counted")
-        self.count.editingFinished.connect(lambda: self.count_changed.emit(self.count.value()))
+        self.count.setToolTip("C edits the count; Enter saves it, Escape goes back to the grid")
+        self.count.installEventFilter(self)
+        self.count.editingFinished.connect(self._commit_count)
+        self._shown_count = 0
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText("Note about this image (T; Enter saves)")
+        self.note.setClearButtonEnabled(True)
+        self.note.installEventFilter(self)
+        self._shown_note = ""
         buttons = QGridLayout()
         for col, (text, signal) in enumerate(
             [("Blank (E)", self.blank_requested), ("Human (H)", self.human_requested),
@@ -113,6 +122,7 @@ class SuggestionPanel(QWidget):
         form = QFormLayout()
         form.addRow("Labels:", self.current)
         form.addRow("Count:", self.count)
+        form.addRow("Note:", self.note)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(QLabel("<b>Suggestions</b> (keys 1–5)"))
@@ -125,19 +135,65 @@ class SuggestionPanel(QWidget):
         layout.addStretch(1)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        if obj is self.search and event.type() == QEvent.Type.KeyPress:
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                if self.completer.popup().isVisible():
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(obj, event)
+        key = event.key()
+        enter = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if obj is self.search:
+            if enter:
+                popup = self.completer.popup()
+                if popup.isVisible() and popup.currentIndex().isValid():
                     return False  # let the completer fill in its choice first
+                popup.hide()
                 self._submit(bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
                 return True
-            if event.key() == Qt.Key.Key_Escape:
+            if key == Qt.Key.Key_Escape:
                 self._pending_new = None
                 self.add_prompt.setText("")
                 self.search.clear()
                 self.done_typing.emit()
                 return True
+        elif obj is self.count and (enter or key == Qt.Key.Key_Escape):
+            if enter:
+                self.count.interpretText()
+                self._commit_count()
+            else:
+                self.count.setValue(self._shown_count)
+            self.done_typing.emit()
+            return True
+        elif obj is self.note and (enter or key == Qt.Key.Key_Escape):
+            if enter and self.note.text() != self._shown_note:
+                self._shown_note = self.note.text()
+                self.note_changed.emit(self.note.text())
+            elif not enter:
+                self.note.setText(self._shown_note)
+            self.done_typing.emit()
+            return True
         return super().eventFilter(obj, event)
+
+    def _commit_count(self) -> None:
+        if self.count.value() != self._shown_count:
+            self._shown_count = self.count.value()
+            self.count_changed.emit(self.count.value())
+
+    def focus_count(self) -> None:
+        """Put the cursor in the count (Enter saves, Escape goes back)."""
+        self.count.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.count.selectAll()
+
+    def focus_note(self) -> None:
+        """Put the cursor in the note (Enter saves, Escape goes back)."""
+        self.note.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.note.selectAll()
+
+    def matches(self, text: str) -> list[str]:
+        """Keys of the species whose shown name contains ``text`` (what the completer offers)."""
+        t = text.strip().casefold()
+        return [
+            key
+            for key, name, sci in self.species_model.items
+            if t in (f"{name} ({sci})" if sci else name).casefold()
+        ]
 
     def focus_search(self, additional: bool = False) -> None:
         """Put the cursor in the species search."""
@@ -161,9 +217,18 @@ class SuggestionPanel(QWidget):
             return
         key = self.species_model.key_for_text(text)
         if key is None:
-            popup = self.completer.popup()
-            if popup.isVisible() and popup.currentIndex().isValid():
-                key = popup.currentIndex().data(SpeciesModel.KeyRole)
+            found = self.matches(text)
+            if len(found) == 1:
+                key = found[0]
+            elif found:
+                # Several species match: choosing is the user's; nothing new is offered.
+                self._pending_new = None
+                self.add_prompt.setText(
+                    f"{len(found)} species match “{text}”: pick one with ↓ and Enter, or type more."
+                )
+                self.completer.setCompletionPrefix(text)
+                self.completer.complete()
+                return
         if key is None:
             self._pending_new = (text, additional)
             self.add_prompt.setText(
@@ -178,13 +243,22 @@ class SuggestionPanel(QWidget):
         self.done_typing.emit()
 
     def show_image(
-        self, title: str, labels: str, suggestions, empty_score: float | None, count: int | None
+        self,
+        title: str,
+        labels: str,
+        suggestions,
+        empty_score: float | None,
+        count: int | None,
+        note: str = "",
     ) -> None:
         """Fill the panel for the current image."""
         self.title.setText(title)
         self.current.setText(labels or "<i>not labeled</i>")
         self.suggestions.set_items(suggestions)
         self.empty.setText("" if empty_score is None else f"Empty-frame score: {empty_score:.0%}")
+        self._shown_count = count or 0
         self.count.blockSignals(True)
-        self.count.setValue(count or 0)
+        self.count.setValue(self._shown_count)
         self.count.blockSignals(False)
+        self._shown_note = note
+        self.note.setText(note)

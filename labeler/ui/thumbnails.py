@@ -70,11 +70,12 @@ class _Signals(QObject):
 
 class _ThumbTask(QRunnable):
     def __init__(
-        self, loader: ThumbnailLoader, generation: int, image_id: int, path: str, cache: Path | None
-    ):
+        self, loader: ThumbnailLoader, generation: int, image_id: int, path: str,
+        cache: Path | None, size: int = THUMB_PX,
+    ):  # fmt: skip
         super().__init__()
         self.loader, self.generation, self.image_id = loader, generation, image_id
-        self.path, self.cache = path, cache
+        self.path, self.cache, self.size = path, cache, size
 
     def run(self) -> None:
         if self.generation != self.loader.generation:
@@ -82,7 +83,7 @@ class _ThumbTask(QRunnable):
             self.loader._signals.loaded.emit(self.generation, self.image_id, _SKIPPED)
             return
         self.loader._signals.loaded.emit(
-            self.generation, self.image_id, decode_thumbnail(self.path, self.cache)
+            self.generation, self.image_id, decode_thumbnail(self.path, self.cache, self.size)
         )
 
 
@@ -104,17 +105,26 @@ class ThumbnailLoader(QObject):
         self._memory: OrderedDict[int, QImage | None] = OrderedDict()
         self._requested: set[int] = set()
         self.generation = 0
+        self.size = THUMB_PX
 
     def new_generation(self) -> None:
         """Forget queued requests (the visible images changed); they end without decoding."""
         self.generation += 1
         self._requested.clear()
 
+    def set_size(self, px: int) -> None:
+        """Decode thumbnails at ``px`` on their long side from now on."""
+        if px != self.size:
+            self.size = px
+            self._memory.clear()
+            self.new_generation()
+
     def cache_file(self, image_id: int, path: str, mtime_ns: int) -> Path | None:
-        """Disk-cache path of a thumbnail, keyed by file path and modification time."""
+        """Disk-cache path of a thumbnail, keyed by file path, modification time and size."""
         if self.cache_dir is None:
             return None
-        key = hashlib.sha1(f"{path}\0{mtime_ns}".encode("utf-8", "surrogatepass")).hexdigest()
+        tag = "" if self.size == THUMB_PX else f"\0{self.size}"
+        key = hashlib.sha1(f"{path}\0{mtime_ns}{tag}".encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_dir / key[:2] / f"{key}.jpg"
 
     def get(self, image_id: int, path: str, mtime_ns: int = 0) -> QImage | None:
@@ -125,7 +135,7 @@ class ThumbnailLoader(QObject):
         if image_id not in self._requested:
             self._requested.add(image_id)
             task = _ThumbTask(self, self.generation, image_id, path,
-                              self.cache_file(image_id, path, mtime_ns))  # fmt: skip
+                              self.cache_file(image_id, path, mtime_ns), self.size)  # fmt: skip
             self.pool.start(task)
         return None
 

@@ -123,3 +123,21 @@ def test_head_suggestions_range_over_the_whole_species_list(project):
     unseen = {k for top in tops for k, _p in top} - {"blank", "red_fox"}
     assert unseen, "labels the head never learned stay among the suggestions"
     assert all(top[0][0] in ("blank", "red_fox") for top in tops)
+
+
+def test_corrected_labels_count_as_new_when_the_next_head_is_judged(project):
+    store, truth = project
+    names = sorted(truth)[:30]
+    wrong = {n: ("blank" if truth[n] == "red_fox" else "red_fox") for n in names[:9]}
+    s, ids = _label(store, {**truth, **wrong}, names)
+    install_head(store, retrain_head(store))
+    # The user notices nine mistakes and corrects them; nothing new is labeled.
+    for n in wrong:
+        s.set_species([ids[n]], truth[n])
+    outcome = retrain_head(store)
+    assert "no new labels" not in outcome.reason, outcome.reason
+    assert outcome.accepted, outcome.reason
+    install_head(store, outcome)
+    found = current_head(store)
+    fixed = [ids[n] for n in wrong]
+    assert set(fixed) <= set(found[0]["card"]["extra"]["trained_on"])

@@ -15,7 +15,9 @@ T0 = dt.datetime(2023, 7, 1, 21, 0, 0)
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    s.setValue("observer", "tester")
+    return s
 
 
 @pytest.fixture
@@ -23,10 +25,8 @@ def tiny_model(tmp_path_factory):
     return make_tiny_model(tmp_path_factory.mktemp("model"))
 
 
-@pytest.fixture
-def burst_card(tmp_path):
+def make_burst_card(card):
     """Camera A: a 3-frame burst, then 4 lone frames; camera B: a 2-frame burst."""
-    card = tmp_path / "card"
     for f in range(3):
         write(
             card / "A" / f"IMG_000{f}.JPG",
@@ -44,17 +44,19 @@ def burst_card(tmp_path):
 
 
 @pytest.fixture
+def burst_card(tmp_path):
+    """Camera A: a 3-frame burst, then 4 lone frames; camera B: a 2-frame burst."""
+    return make_burst_card(tmp_path / "card")
+
+
+@pytest.fixture
 def window(qtbot, settings, tiny_model, burst_card, tmp_path):
-    from labeler.ui.controller import ProjectController
     from labeler.ui.main_window import MainWindow
 
-    controller = ProjectController(model=str(tiny_model), author="tester")
-    win = MainWindow(settings, controller)
+    win = MainWindow(settings, model=str(tiny_model))
     qtbot.addWidget(win)
     win.show()
-    with qtbot.waitSignal(
-        controller.job_finished, timeout=60000, check_params_cb=lambda n, m: n == "predict"
-    ):
+    with qtbot.waitSignal(win.flows.predicted, timeout=60000):
         win.open_folder(str(burst_card), str(tmp_path / "catalog.sqlite"))
     qtbot.waitUntil(lambda: win.grid_model.rowCount() == 9, timeout=10000)
     win.grid.setFocus()

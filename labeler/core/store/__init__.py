@@ -21,10 +21,13 @@ from labeler.core.store.exchange import Detection, ExchangeMixin
 from labeler.core.store.images import ImagesMixin
 from labeler.core.store.labels import ActionRecord, LabelsMixin, Observation
 from labeler.core.store.learning import LearningMixin
+from labeler.core.store.notes import NotesMixin
 from labeler.core.store.predictions import PredictionRow, PredictionsMixin, SpeciesRow
 
 
-class Store(ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeMixin, ClockMixin):
+class Store(
+    ImagesMixin, PredictionsMixin, LabelsMixin, LearningMixin, ExchangeMixin, ClockMixin, NotesMixin
+):
     """A project catalog. Open one writer per process; readers with ``readonly=True``."""
 
 

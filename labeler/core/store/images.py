@@ -37,6 +37,18 @@ def _file_row(r: FileRecord, now: str) -> tuple:
     )  # fmt: skip
 
 
+# The empty-frame score an image shows: the confidence of a detector the user brought (an
+# imported results file or a detector run), else the model's score (which already weighs the
+# built-in localizer's regions; those are not a detector's verdict).
+EMPTY_SCORE_SQL = (
+    "CASE WHEN EXISTS (SELECT 1 FROM md_images m LEFT JOIN region_sources r ON r.source=m.source "
+    "WHERE m.image_id=i.id AND m.failure IS NULL AND coalesce(r.kind, 'imported') != 'builtin') "
+    "THEN 1.0 - coalesce((SELECT max(d.conf) FROM detections d LEFT JOIN region_sources r "
+    "ON r.source=d.source WHERE d.image_id=i.id AND coalesce(r.kind, 'imported') != 'builtin'), "
+    "0.0) ELSE ip.empty_score END"
+)
+
+
 class ImagesMixin(StoreBase):
     """Reads and writes of the ``images``, ``sequences`` and ``scans`` tables."""
 
@@ -285,22 +297,23 @@ class ImagesMixin(StoreBase):
     def catalog_rows(self, model_id: int | None) -> list[tuple]:
         """Every present image the grid shows, with its top suggestion, empty score and label.
 
+        Files the user must hear about (0 bytes, unreadable, path too long) are shown too, with
+        their status; videos and files that are not media are left out.
+
         Columns: id, path, folder, datetime, status, sequence_id, frame, top label, top score,
         empty score, primary label key, label method, number of labels, mtime_ns.
         """
         return self.query(
             "SELECT i.id, i.path, i.folder, i.datetime, i.status, i.sequence_id, i.frame, "
             "p.label, p.score, "
-            "CASE WHEN EXISTS (SELECT 1 FROM md_images m WHERE m.image_id=i.id AND m.failure IS NULL) "
-            "THEN 1.0 - coalesce((SELECT max(conf) FROM detections d WHERE d.image_id=i.id), 0.0) "
-            "ELSE ip.empty_score END, o.species_key, o.classification_method, "
+            f"{EMPTY_SCORE_SQL}, o.species_key, o.classification_method, "
             "(SELECT count(*) FROM observations x WHERE x.image_id=i.id), i.mtime_ns "
             "FROM images i "
             "LEFT JOIN predictions p ON p.image_id=i.id AND p.model_id=? AND p.rank=1 "
             "LEFT JOIN image_predictions ip ON ip.image_id=i.id AND ip.model_id=? "
             "LEFT JOIN observations o ON o.image_id=i.id AND o.slot=0 "
-            "WHERE i.missing=0 AND i.status NOT IN ('not_media', 'video', 'empty', "
-            "'path_too_long', 'unreadable_io') ORDER BY i.folder, i.datetime, i.path",
+            "WHERE i.missing=0 AND i.status NOT IN ('not_media', 'video') "
+            "ORDER BY i.folder, i.datetime, i.path",
             (model_id if model_id is not None else -1,) * 2,
         )
 

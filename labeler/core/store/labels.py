@@ -156,6 +156,31 @@ class LabelsMixin(StoreBase):
             reverts=action_id,
         )
 
+    def action_record(self, action_id: int) -> ActionRecord | None:
+        """A committed action as :meth:`apply_labels` returned it (None when unknown)."""
+        rows = self.query(
+            "SELECT kind, description, timestamp FROM actions WHERE id=?", (action_id,)
+        )
+        if not rows:
+            return None
+        ids = tuple(
+            r[0]
+            for r in self.query(
+                "SELECT image_id FROM history WHERE action_id=? ORDER BY id", (action_id,)
+            )
+        )
+        return ActionRecord(action_id, rows[0][0], rows[0][1] or "", ids, rows[0][2])
+
+    def images_with_species(self, key: str) -> dict[int, list[Observation]]:
+        """Current observations of every image that has one of species ``key``."""
+        ids = [
+            r[0]
+            for r in self.query(
+                "SELECT DISTINCT image_id FROM observations WHERE species_key=?", (key,)
+            )
+        ]
+        return self.labels(ids)
+
     def image_history(self, image_id: int) -> list[dict]:
         """Every change of an image's labels, oldest first: who, how, what before and after."""
         return [

@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from labeler.core.store.base import StoreBase, utcnow
+from labeler.core.store.images import EMPTY_SCORE_SQL
 
 
 class LearningMixin(StoreBase):
@@ -62,9 +63,9 @@ class LearningMixin(StoreBase):
         """What the window shows about one image: file facts, burst position, empty score."""
         row = self.query(
             "SELECT i.path, i.datetime, i.status, i.status_detail, i.sequence_id, i.frame, "
-            "i.camera_model, s.n_frames, p.empty_score, i.time_offset_s FROM images i "
+            f"i.camera_model, s.n_frames, {EMPTY_SCORE_SQL}, i.time_offset_s FROM images i "
             "LEFT JOIN sequences s ON s.id=i.sequence_id "
-            "LEFT JOIN image_predictions p ON p.image_id=i.id AND p.model_id=? WHERE i.id=?",
+            "LEFT JOIN image_predictions ip ON ip.image_id=i.id AND ip.model_id=? WHERE i.id=?",
             (model_id if model_id is not None else -1, image_id),
         )[0]
         return {

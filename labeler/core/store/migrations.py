@@ -259,3 +259,18 @@ CREATE INDEX IF NOT EXISTS clock_corrections_image ON clock_corrections(image_id
 CREATE INDEX IF NOT EXISTS clock_corrections_action ON clock_corrections(action_id)
 """,
     )
+
+
+@MIGRATIONS()
+def m007_win_image_notes(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE IF NOT EXISTS image_notes (
+    image_id INTEGER PRIMARY KEY REFERENCES images(id),
+    note TEXT NOT NULL,
+    author TEXT,
+    timestamp TEXT NOT NULL
+)
+""",
+    )

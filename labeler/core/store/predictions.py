@@ -90,6 +90,48 @@ class PredictionsMixin(StoreBase):
         with self.write() as c:
             c.execute("UPDATE species SET active=? WHERE key=?", (int(active), key))
 
+    def rename_species(
+        self, key: str, common_name: str, scientific_name: str | None = None
+    ) -> None:
+        """Give a species a new common (and optionally scientific) name; its key stays."""
+        with self.write() as c:
+            if scientific_name is None:
+                c.execute("UPDATE species SET common_name=? WHERE key=?", (common_name, key))
+            else:
+                c.execute(
+                    "UPDATE species SET common_name=?, scientific_name=? WHERE key=?",
+                    (common_name, scientific_name or None, key),
+                )
+
+    def species_usage(self) -> dict[str, int]:
+        """Number of current observations of each species key."""
+        return {
+            r[0]: r[1]
+            for r in self.query(
+                "SELECT species_key, count(*) FROM observations WHERE species_key IS NOT NULL "
+                "GROUP BY species_key"
+            )
+        }
+
+    def delete_species(self, keys: Iterable[str]) -> list[str]:
+        """Remove user-added species that no observation uses; returns the keys removed.
+
+        Species of the bundled taxonomy are hidden instead (they would come back on the next
+        open), and a species in use is never removed.
+        """
+        wanted = list(dict.fromkeys(keys))
+        with self.write() as c:
+            removed = []
+            for key in wanted:
+                n = c.execute(
+                    "DELETE FROM species WHERE key=? AND source='user' AND NOT EXISTS "
+                    "(SELECT 1 FROM observations o WHERE o.species_key=species.key)",
+                    (key,),
+                ).rowcount
+                if n:
+                    removed.append(key)
+            return removed
+
     # -- models ------------------------------------------------------------------------------
     def register_model(
         self, version: str, name: str, kind: str, card: dict, path: str | None = None

@@ -1,8 +1,8 @@
-"""Exports, imports and the deployments editor, as the window offers them."""
+"""File → Deployments: each camera folder's coordinates, time zone and description."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,17 +15,7 @@ from PySide6.QtWidgets import (
 
 from labeler.core.exchange.deployments import check_fact
 from labeler.core.exchange.validate import BadValue
-from labeler.core.generators import run_to_end
-from labeler.ui import jobs
 
-EXPORTS = {
-    "csv": ("Labels as CSV…", "CSV (*.csv)", "labels.csv"),
-    "suggestions": ("Suggestions as CSV (top-5 per image)…", "CSV (*.csv)", "suggestions.csv"),
-    "camtrapdp": ("Camtrap DP package…", None, "camtrap-dp"),
-    "megadetector": ("MegaDetector JSON (for Timelapse)…", "JSON (*.json)", "megadetector.json"),
-    "coco": ("COCO Camera Traps JSON…", "JSON (*.json)", "coco-camera-traps.json"),
-    "timelapse": ("Timelapse CSV…", "CSV (*.csv)", "timelapse.csv"),
-}
 EDITABLE = [
     ("latitude", "Latitude", float), ("longitude", "Longitude", float), ("timezone", "Time zone", str),
     ("utc_offset", "UTC offset", str),
@@ -33,59 +23,6 @@ EDITABLE = [
     ("deployment_end", "End (local)", str), ("camera_height", "Camera height (m)", float),
     ("habitat", "Habitat", str), ("comments", "Comments", str),
 ]  # fmt: skip
-
-
-class ExchangeController(QObject):
-    """Runs exports in workers and imports on the writer; reports through signals."""
-
-    progress = Signal(str, int)
-    finished = Signal(str, dict)
-    failed = Signal(str, str)
-
-    def __init__(self, project, parent=None):
-        super().__init__(parent)
-        self.project = project
-
-    def export(self, kind: str, out: str) -> None:
-        """Write an export in the background."""
-        p = self.project
-        p.runner.start(
-            jobs.export_job, p.db_path, kind, out, p.model_id,
-            on_yield=lambda n: self.progress.emit(kind, int(n)),
-            on_return=lambda report: self.finished.emit(kind, report),
-            on_error=lambda exc, _tb: self.failed.emit(kind, str(exc)),
-        )  # fmt: skip
-
-    def import_file(self, kind: str, source: str) -> None:
-        """Import labels (csv) or detections (megadetector) through the writer."""
-        from labeler.core.exchange.camtrapdp_in import import_camtrapdp
-        from labeler.core.exchange.csv_io import import_csv
-        from labeler.core.exchange.megadetector import import_megadetector
-        from labeler.core.exchange.timelapse import import_timelapse
-
-        session = self.project.session
-
-        def fn(store, path):
-            if kind == "csv":
-                return run_to_end(import_csv(store, path, session=session))
-            if kind == "timelapse":
-                return run_to_end(import_timelapse(store, path, session=session))
-            if kind == "camtrapdp":
-                return run_to_end(import_camtrapdp(store, path, session=session))
-            return run_to_end(import_megadetector(store, path))
-
-        def done(report) -> None:
-            if kind != "megadetector" and report.action_id is not None:
-                self.project.label_committed.emit("import", report.images_updated)
-            self.project.reload_snapshot()
-            self.finished.emit(f"import-{kind}", report.to_json())
-
-        self.project.submit(
-            fn,
-            source,
-            on_done=done,
-            on_error=lambda exc: self.failed.emit(f"import-{kind}", str(exc)),
-        )
 
 
 class DeploymentsDialog(QDialog):
