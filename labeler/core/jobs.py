@@ -25,6 +25,7 @@ class JobKind(Enum):
     AUTO_ACCEPT = ("Auto-accept preview", False, False, True)
     REVIEW = ("Ordering the review", False, False, False)
     BURST_VIEW = ("Averaging over bursts", False, False, False)
+    ZOOM = ("Finding the animals' regions", False, False, False)
     EXPORT = ("Exporting", False, True, True)
     IMPORT = ("Importing", False, True, True)
     BACKUP = ("Backing up", False, True, False)

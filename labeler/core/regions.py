@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from inference.localize import BUILTIN_VERSION, Region
+from inference.localize import BUILTIN_VERSION, Region, square_crop_box
 from inference.pipeline import BUILTIN, GIVEN, WHOLE
 from labeler.core.store import Detection, Store
 
@@ -162,3 +162,31 @@ def region_scores(store: Store, plan: RegionPlan) -> dict[int, float]:
         for image_id, dets in store.detections(source=plan.source).items():
             best[image_id] = max((d.conf for d in dets), default=0.0)
     return best
+
+
+def zoom_square(
+    box: tuple[float, float, float, float], width: int, height: int
+) -> tuple[int, int, int, int]:
+    """The pixel square a tile zoomed onto the animal shows of a ``width`` x ``height`` image:
+    the padded square around the region ``(x, y, w, h)`` (normalised), as the classifier crops."""
+    left, top, right, bottom = square_crop_box(Region(*box, score=1.0, source=""), width, height)
+    return (
+        round(left),
+        round(top),
+        max(round(left) + 1, round(right)),
+        max(round(top) + 1, round(bottom)),
+    )
+
+
+def zoom_boxes(store: Store) -> dict[int, tuple[float, float, float, float]]:
+    """The region each image's tile zooms onto (normalised ``x, y, w, h``): the one the newest
+    prediction run cropped from, or else the best source there is (images without a region
+    keep the whole frame)."""
+    plan = None
+    for model in reversed(store.models()):
+        if (model["card"].get("regions") or {}).get("mode", WHOLE) != WHOLE:
+            plan = plan_from_card(model["card"])
+            break
+    if plan is None:
+        plan = plan_regions(store, AUTO)
+    return crop_boxes(store, plan)

@@ -85,6 +85,8 @@ class Command(Enum):
     AUTO_CONTRAST = ("&Auto contrast (night IR)", "Stretch dark, flat night frames", True)
     LARGER_THUMBNAILS = ("&Larger thumbnails", "Larger thumbnails", False)
     SMALLER_THUMBNAILS = ("&Smaller thumbnails", "Smaller thumbnails", False)
+    ZOOM_TILES = ("Tiles &zoomed onto the animal",
+                  "Tiles zoomed onto the animal (where a region was found)", True)  # fmt: skip
     BURST_VIEW = ("Suggestions averaged over each &burst", "Average suggestions over bursts", False)
     REFRESH_VIEW = ("Re-apply &filter", "Re-apply the filter", False)
     REVIEW_MODE = ("&Review mode", "Review mode: most useful image next", True)

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
             C.LARGER_THUMBNAILS: lambda: self.view.step_thumbnails(1),
             C.SMALLER_THUMBNAILS: lambda: self.view.step_thumbnails(-1),
             C.BURST_VIEW: lambda on: self.view.set_burst_view(on),
+            C.ZOOM_TILES: lambda on: self.view.set_zoom(on),
             C.REFRESH_VIEW: lambda: self.view.apply_filter(),
             C.REVIEW_MODE: lambda on: self.view.set_review_mode(on),
             C.HELP: lambda: self.view.show_keys(), C.ABOUT: cmd.about,

@@ -19,10 +19,10 @@ MENUS: list[tuple[str, list[Command | None]]] = [
                C.ADD_SPECIES, C.COUNT, C.NOTE, None, C.SPECIES, C.CLOCK]),
     ("&View", [C.NEXT, C.PREVIOUS, C.REVIEW_MODE, C.REFRESH_VIEW, C.HISTORY, None, C.FIT,
                C.ACTUAL_SIZE, C.MAGNIFIER, C.AUTO_CONTRAST, None, C.LARGER_THUMBNAILS,
-               C.SMALLER_THUMBNAILS, C.BURST_VIEW]),
+               C.SMALLER_THUMBNAILS, C.ZOOM_TILES, C.BURST_VIEW]),
     ("&Help", [C.HELP, C.ABOUT]),
 ]  # fmt: skip
-CHECKABLE = {C.MAGNIFIER, C.AUTO_CONTRAST, C.BURST_VIEW, C.REVIEW_MODE}
+CHECKABLE = {C.MAGNIFIER, C.AUTO_CONTRAST, C.BURST_VIEW, C.REVIEW_MODE, C.ZOOM_TILES}
 # What the viewer's toolbar shows (short: the toolbar must fit beside the grid at 1280 px).
 TOOLBAR_TEXT = {C.FIT: "Fit", C.ACTUAL_SIZE: "1:1", C.PREVIOUS: "◀", C.NEXT: "▶",
                 C.MAGNIFIER: "Loupe", C.AUTO_CONTRAST: "Auto contrast"}  # fmt: skip

@@ -11,6 +11,7 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from labeler.core.regions import zoom_square
 from labeler.core.safepath import open_regular
 
 THUMB_PX = 160
@@ -43,14 +44,40 @@ def reduced_rgb(path: str, max_side: int) -> Image.Image:
         return im
 
 
-def decode_thumbnail(path: str, cache_file: Path | None, size: int = THUMB_PX) -> QImage | None:
-    """Decode a small version of an image (from the disk cache when there); None if unreadable."""
+def zoomed_rgb(path: str, box: tuple[float, float, float, float], side: int) -> Image.Image:
+    """A ``side`` x ``side`` RGB view of the padded square around the region ``box``
+    (normalised ``x, y, w, h`` of the oriented image): what the classifier's crop shows.
+
+    JPEGs decode only as large as the crop needs. Raises what Pillow raises for unreadable files.
+    """
+    # The square covers at least a fifth of the long side, and the region padded.
+    share = min(1.0, max(0.2, max(box[2], box[3]) * 1.3))
+    want = int(side / share) + 1
+    with open_regular(path) as f, Image.open(f) as im:
+        im.draft("RGB", (want, want))
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            pass
+        im = im.convert("RGB")
+        square = zoom_square(box, im.width, im.height)
+        return im.resize((side, side), Image.Resampling.BILINEAR, box=square, reducing_gap=2.0)
+
+
+def decode_thumbnail(
+    path: str,
+    cache_file: Path | None,
+    size: int = THUMB_PX,
+    box: tuple[float, float, float, float] | None = None,
+) -> QImage | None:
+    """Decode a small version of an image, or with ``box`` of the square around the animal
+    (from the disk cache when there); None if unreadable."""
     if cache_file is not None and cache_file.is_file():
         q = QImage(str(cache_file))
         if not q.isNull():
             return q
     try:
-        q = pil_to_qimage(reduced_rgb(path, size))
+        q = pil_to_qimage(zoomed_rgb(path, box, size) if box else reduced_rgb(path, size))
     except Exception:
         return None
     if cache_file is not None:
@@ -71,11 +98,11 @@ class _Signals(QObject):
 class _ThumbTask(QRunnable):
     def __init__(
         self, loader: ThumbnailLoader, generation: int, image_id: int, path: str,
-        cache: Path | None, size: int = THUMB_PX,
+        cache: Path | None, size: int = THUMB_PX, box: tuple | None = None,
     ):  # fmt: skip
         super().__init__()
         self.loader, self.generation, self.image_id = loader, generation, image_id
-        self.path, self.cache, self.size = path, cache, size
+        self.path, self.cache, self.size, self.box = path, cache, size, box
 
     def run(self) -> None:
         if self.generation != self.loader.generation:
@@ -83,7 +110,9 @@ class _ThumbTask(QRunnable):
             self.loader._signals.loaded.emit(self.generation, self.image_id, _SKIPPED)
             return
         self.loader._signals.loaded.emit(
-            self.generation, self.image_id, decode_thumbnail(self.path, self.cache, self.size)
+            self.generation,
+            self.image_id,
+            decode_thumbnail(self.path, self.cache, self.size, self.box),
         )
 
 
@@ -91,6 +120,7 @@ class ThumbnailLoader(QObject):
     """Asynchronous thumbnails by image id; ``thumbnail_ready(image_id)`` when one arrives.
 
     Requests from an older generation (before the view changed) are dropped when they land.
+    With zoom boxes set, images that have one show the square around their animal.
     """
 
     thumbnail_ready = Signal(int)
@@ -106,6 +136,7 @@ class ThumbnailLoader(QObject):
         self._requested: set[int] = set()
         self.generation = 0
         self.size = THUMB_PX
+        self.zoom: dict[int, tuple[float, float, float, float]] | None = None
 
     def new_generation(self) -> None:
         """Forget queued requests (the visible images changed); they end without decoding."""
@@ -119,11 +150,24 @@ class ThumbnailLoader(QObject):
             self._memory.clear()
             self.new_generation()
 
+    def set_zoom(self, boxes: dict[int, tuple[float, float, float, float]] | None) -> None:
+        """Zoom tiles onto these regions (image id -> normalised box), or show whole frames."""
+        self.zoom = boxes
+        self._memory.clear()
+        self.new_generation()
+
+    def _box(self, image_id: int) -> tuple[float, float, float, float] | None:
+        return None if self.zoom is None else self.zoom.get(image_id)
+
     def cache_file(self, image_id: int, path: str, mtime_ns: int) -> Path | None:
-        """Disk-cache path of a thumbnail, keyed by file path, modification time and size."""
+        """Disk-cache path of a thumbnail, keyed by file path, modification time, size and the
+        zoom box."""
         if self.cache_dir is None:
             return None
         tag = "" if self.size == THUMB_PX else f"\0{self.size}"
+        box = self._box(image_id)
+        if box is not None:
+            tag += "\0zoom" + ",".join(f"{v:.4f}" for v in box)
         key = hashlib.sha1(f"{path}\0{mtime_ns}{tag}".encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_dir / key[:2] / f"{key}.jpg"
 
@@ -135,7 +179,8 @@ class ThumbnailLoader(QObject):
         if image_id not in self._requested:
             self._requested.add(image_id)
             task = _ThumbTask(self, self.generation, image_id, path,
-                              self.cache_file(image_id, path, mtime_ns), self.size)  # fmt: skip
+                              self.cache_file(image_id, path, mtime_ns), self.size,
+                              self._box(image_id))  # fmt: skip
             self.pool.start(task)
         return None
 

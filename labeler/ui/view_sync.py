@@ -31,6 +31,9 @@ class ViewSync(QObject):
     # -- project changes ---------------------------------------------------------------------
     def _on_project_snapshot_loaded(self, snap) -> None:
         self.w.filter_bar.set_folders(snap.folder_names)
+        if self.w.thumbs.zoom is not None:
+            # A prediction or detector run may have found new regions.
+            self.set_zoom(True, quiet=True)
         keep = self.wanted_image if self.wanted_image is not None else self.w.nav.current_image()
         self.wanted_image = None
         self.apply_filter(keep=keep)
@@ -112,6 +115,41 @@ class ViewSync(QObject):
         self.w.grid_model.layoutChanged.emit()
         self.w.status.message(f"Thumbnails {width} px wide")
 
+    def set_zoom(self, on: bool, quiet: bool = False) -> None:
+        """Tiles zoomed onto each image's animal region (on) or whole frames (off)."""
+        from labeler.core.regions import zoom_boxes
+
+        w = self.w
+        action = w.actions_by_command[Command.ZOOM_TILES]
+        if action.isChecked() != on:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+        if not on:
+            w.thumbs.set_zoom(None)
+            w.grid_model.layoutChanged.emit()
+            w.strip_model.layoutChanged.emit()
+            w.status.message("Tiles show whole frames")
+            return
+
+        def ready(boxes: dict) -> str | None:
+            if not action.isChecked():
+                return None
+            w.thumbs.set_zoom(boxes)
+            w.grid_model.layoutChanged.emit()
+            w.strip_model.layoutChanged.emit()
+            if quiet:
+                return None
+            if not boxes:
+                return ("No animal regions yet: predict (regions are found as it runs) or "
+                        "import detector boxes; tiles show whole frames")  # fmt: skip
+            return f"Tiles zoomed onto the animal in {len(boxes)} images (the others whole)"
+
+        if w.project.db_path is None:
+            w.thumbs.set_zoom({})
+            return
+        w.project.jobs.run(JobKind.ZOOM, zoom_boxes, on_result=ready)
+
     def set_magnifier(self, on: bool) -> None:
         """Show or hide the magnifying glass over the viewer."""
         mag = self.w.pane.viewer.magnifier
@@ -148,6 +186,7 @@ class ViewSync(QObject):
         """Remember the thumbnail size and auto contrast."""
         memory.set("view/tile_width", getattr(self.w.grid, "tile_width", 176))
         memory.set("view/auto_contrast", self.w.pane.auto)
+        memory.set("view/zoom_tiles", self.w.thumbs.zoom is not None)
 
     def restore(self, memory: SessionMemory) -> None:
         """Put back the thumbnail size and auto contrast."""
@@ -156,3 +195,5 @@ class ViewSync(QObject):
         self.w.thumbs.set_size(320 if width >= THUMB_LARGE_FROM else 160)
         if memory.get("view/auto_contrast", False, bool):
             self.w.actions_by_command[Command.AUTO_CONTRAST].setChecked(True)
+        if memory.get("view/zoom_tiles", False, bool):
+            self.w.actions_by_command[Command.ZOOM_TILES].setChecked(True)

@@ -115,3 +115,17 @@ def label_two_classes(qtbot, win) -> None:
     select_rows(win, range(5, 9))
     search(qtbot, win, "Red fox")
     wait_saved(qtbot, win)
+
+
+def reopen(qtbot, settings, tiny_model):
+    """A new window on the same settings, opening the folder from File → Open recent."""
+    from labeler.ui.main_window import MainWindow
+
+    win = MainWindow(settings, model=str(tiny_model))
+    qtbot.addWidget(win)
+    win.show()
+    recent = win.actions.recent_menu.actions()
+    assert recent, "the recent folders are listed"
+    with qtbot.waitSignal(win.project.snapshot_loaded, timeout=30000):
+        recent[0].trigger()
+    return win

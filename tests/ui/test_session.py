@@ -7,19 +7,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from labeler.ui.commands import Command
 from labeler.ui.main_window import MainWindow
-from tests.ui.helpers import dialog_of, go_to, label_two_classes, trigger
-
-
-def reopen(qtbot, settings, tiny_model):
-    """A new window on the same settings, opening the folder from File → Open recent."""
-    win = MainWindow(settings, model=str(tiny_model))
-    qtbot.addWidget(win)
-    win.show()
-    recent = win.actions.recent_menu.actions()
-    assert recent, "the recent folders are listed"
-    with qtbot.waitSignal(win.project.snapshot_loaded, timeout=30000):
-        recent[0].trigger()
-    return win
+from tests.ui.helpers import dialog_of, go_to, label_two_classes, reopen, trigger
 
 
 def test_a_single_recent_folder_is_listed_as_one_folder(qtbot, tmp_path, tiny_model, burst_card):
