@@ -183,11 +183,14 @@ def decide(
     )
     evidence = audit_evidence(lab, labels, imbalance=imbalance, full=head)
     if corrections:
+        # Each correction weighs as much as an average audit (audits weigh 1 / inclusion
+        # probability; a weight of 1 would make a correction all but invisible).
+        scale = float(evidence.weight.mean()) if len(evidence.weight) else 1.0
         evidence = AuditEvidence(
             np.concatenate([evidence.pred, np.array([c[1] for c in corrections], dtype=object)]),
             np.concatenate([evidence.conf, np.array([c[2] for c in corrections], np.float64)]),
             np.concatenate([evidence.truth, np.array([c[3] for c in corrections], dtype=object)]),
-            np.concatenate([evidence.weight, np.ones(len(corrections))]),
+            np.concatenate([evidence.weight, np.full(len(corrections), scale)]),
         )
     top = probs.argmax(axis=1) if n else np.zeros(0, int)
     pred = np.array(labels, dtype=object)[top] if n else np.zeros(0, dtype=object)

@@ -52,17 +52,23 @@ class LearningController(QObject):
         self.confirmed_since = 0
         self.last: dict | None = None
         self.last_plan = None
+        self.last_target: float | None = None
+        self._estimate_stale = False
         project.label_committed.connect(self._on_project_label_committed)
         project.project_opened.connect(self._on_project_opened)
 
     def _on_project_opened(self, _root: str) -> None:
         self.confirmed_since = 0
+        self.last_plan, self.last_target = None, None
         summary = head_summary(self.project.reader.active_model() if self.project.reader else None)
         if summary is not None:
             self.last = summary
             self.head_updated.emit(summary)
 
     def _on_project_label_committed(self, action: LabelAction, n: int) -> None:
+        # An answered audit or a corrected auto-accepted image changes the audited estimate:
+        # the one on show is worked out again at once.
+        self.refresh_estimate()
         if not action.confirms:
             return
         self.confirmed_since += n
@@ -99,6 +105,7 @@ class LearningController(QObject):
             if report.model_id is not None:
                 p.model_id = report.model_id
                 p.reload_snapshot(then=self.compute_review)
+                self.refresh_estimate()
             self._maybe_retrain()
             state = "learned" if summary.get("accepted") else "kept the current model"
             return (f"Retrained on {summary.get('labels')} labels ({state}; "
@@ -129,12 +136,26 @@ class LearningController(QObject):
 
     def preview_auto_accept(self, target: float) -> None:
         """Work out what auto-accept would label at ``target`` accuracy (audited)."""
+        self.last_target = target
+        self._estimate_stale = False
 
         def ready(plan) -> None:
             self.last_plan = plan
             self.auto_accept_ready.emit(plan.decisions, plan.summary)
+            if self._estimate_stale and self.last_target is not None:
+                self.preview_auto_accept(self.last_target)
 
-        self.jobs.run(JobKind.AUTO_ACCEPT, plan_auto_accept, target, on_result=ready)
+        if self.jobs.run(JobKind.AUTO_ACCEPT, plan_auto_accept, target, on_result=ready) is None:
+            self._estimate_stale = self.jobs.is_running(JobKind.AUTO_ACCEPT)
+
+    def refresh_estimate(self) -> None:
+        """Work out the auto-accept estimate on show again (once the running one is done)."""
+        if self.last_target is None:
+            return
+        if self.jobs.is_running(JobKind.AUTO_ACCEPT):
+            self._estimate_stale = True
+        else:
+            self.preview_auto_accept(self.last_target)
 
     def set_audit_share(self, share: float) -> None:
         """The project's share of review positions that are audits."""

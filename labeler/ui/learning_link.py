@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+# Confirmations in review mode after which the queue is worked out again (new audits drawn),
+# when no retrain does it first.
+REVIEW_REFRESH = 10
+
 
 class LearningLink(QObject):
     """The Learning panel's requests go to the :class:`LearningController`; its results come
@@ -13,6 +17,7 @@ class LearningLink(QObject):
         super().__init__(window)
         self.w = window
         self.pending: tuple[dict, dict] | None = None
+        self.since_review = 0
         lp, lc = window.learning_panel, window.learning
         lp.retrain_requested.connect(lc.retrain)
         lp.retrain_every_changed.connect(lambda n: setattr(lc, "retrain_every", n))
@@ -29,6 +34,7 @@ class LearningLink(QObject):
         lc.training_finished.connect(lp.show_finished)
         lc.auto_accept_ready.connect(self._on_learning_auto_accept_ready)
         lc.review_ready.connect(self._on_learning_review_ready)
+        window.project.label_committed.connect(self._on_project_label_committed)
 
     def _in_review(self) -> bool:
         return getattr(self.w.view, "spec", None) is not None and self.w.view.spec.order == "review"
@@ -38,7 +44,17 @@ class LearningLink(QObject):
         if self._in_review():
             self.w.learning.compute_review()
 
+    def _on_project_label_committed(self, action, n: int) -> None:
+        """In review mode the answered audits make room for new ones: once enough images are
+        confirmed, the queue is ordered again (a retrain does it when one starts)."""
+        if not action.confirms or not self._in_review():
+            return
+        self.since_review += n
+        if self.since_review >= REVIEW_REFRESH and not self.w.learning.retraining:
+            self.w.learning.compute_review()
+
     def _on_learning_review_ready(self, _order: list) -> None:
+        self.since_review = 0
         if self._in_review():
             self.w.view.apply_filter()
 

@@ -101,3 +101,28 @@ def test_an_embedding_far_from_every_labeled_one_is_unfamiliar():
     far = rng.normal(0, 1, (3, 16)) - np.eye(16)[0] * 8
     u = unfamiliarity(np.vstack([near, far]), labeled, groups)
     assert (u[:3] < 0.5).all() and (u[3:] >= 0.99).all()
+
+
+def test_a_corrected_acceptance_counts_against_its_species_like_a_failed_audit():
+    from training.autoaccept import Labeled, Pool, decide
+
+    rng = np.random.default_rng(5)
+    labels = ["blank", "red_fox", "vehicle"]
+    centre = {"blank": np.eye(8)[0] * 6, "red_fox": np.eye(8)[1] * 6}
+    y = np.array(["blank"] * 120 + ["red_fox"] * 40, dtype=object)
+    x = np.stack([centre[k] + rng.normal(0, 0.5, 8) for k in y]).astype(np.float32)
+    zs = np.full((len(y), 3), 1 / 3, np.float32)
+    # Every label an audit drawn with inclusion probability 1/200: each weighs 200.
+    lab = Labeled(x, y, np.array([f"g{i}" for i in range(len(y))], dtype=object),
+                  np.ones(len(y), bool), np.full(len(y), 1 / 200), zs)  # fmt: skip
+    px = np.stack([centre["blank"] + rng.normal(0, 0.5, 8) for _ in range(50)]).astype(np.float32)
+    pool = Pool(px, np.full((50, 3), 1 / 3, np.float32), np.ones(50), np.zeros(50),
+                np.array([None] * 50, dtype=object))  # fmt: skip
+    plain = decide(lab, pool, labels, target=0.9)
+    cert = plain.certificates["blank"]
+    assert cert.certified and cert.errors == 0
+    _row, (_key, prob) = next(iter(plain.accepted.items()))
+    corrected = decide(lab, pool, labels, target=0.9, corrections=[(7, "blank", prob, "red_fox")])
+    after = corrected.certificates["blank"]
+    assert after.errors > 0.5 or after.threshold > prob, "the correction weighs like an audit"
+    assert after.lower_bound < cert.lower_bound

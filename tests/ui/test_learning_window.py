@@ -8,7 +8,6 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 
-from labeler.core.store import Store
 from labeler.ui.commands import Command
 from tests.ui.helpers import go_to, label_two_classes, trigger, wait_saved
 
@@ -57,31 +56,6 @@ def test_fine_tuning_reports_progress_can_be_cancelled_and_keeps_the_window_resp
     assert "cancelled" in win.learning_panel.train_status.text()
     assert max(ticks) < 0.5, "the event loop kept running while training"
     assert win.learning_panel.start.isEnabled()
-
-
-def test_auto_accept_labels_as_machine_and_undoes_in_one_step(qtbot, window):
-    win = window
-    win.learning_panel.every.setValue(0)
-    label_two_classes(qtbot, win)
-    with qtbot.waitSignal(win.learning.head_updated, timeout=60000):
-        win.learning_panel.retrain.click()
-    win.learning_panel.target.setValue(50.0)
-    with qtbot.waitSignal(win.learning.auto_accept_ready, timeout=30000) as blocker:
-        win.learning_panel.preview.click()
-    decisions, summary = blocker.args
-    if not decisions:
-        assert "accepted" in summary or "reason" in summary
-        return
-    assert win.learning_panel.accept.isEnabled()
-    win.learning_panel.accept.click()
-    wait_saved(qtbot, win)
-    with Store(win.project.db_path, readonly=True) as s:
-        methods = {o[0].classification_method for o in s.labels(list(decisions)).values() if o}
-    assert methods == {"machine"}
-    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    wait_saved(qtbot, win)
-    with Store(win.project.db_path, readonly=True) as s:
-        assert all(not o for o in s.labels(list(decisions)).values())
 
 
 def test_review_mode_shows_unlabeled_images_most_useful_first(qtbot, window):
