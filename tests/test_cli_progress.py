@@ -8,6 +8,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.gen import build_burst_tree
 from tests.models import make_tiny_model
@@ -55,3 +57,31 @@ def test_scan_predict_and_the_first_use_export_show_progress_with_time_left(tmp_
     piped = subprocess.run([sys.executable, "-m", "labeler", "scan", str(card), "--db", str(db)],
                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)  # fmt: skip
     assert piped.returncode == 0 and "\r" not in piped.stderr and "scan:" not in piped.stderr
+
+
+def test_a_ctrl_c_whose_exception_was_lost_still_stops_the_job_at_the_next_step():
+    """Python only prints a KeyboardInterrupt raised inside a finaliser; the flag the handler
+    sets stops the job anyway."""
+    import argparse
+
+    from labeler.cli.progress import INTERRUPTED, drive
+    from labeler.core.jobs import Progress
+
+    steps = []
+
+    def job():
+        for i in range(100):
+            steps.append(i)
+            yield Progress(i, 100)
+        return "finished"
+
+    args = argparse.Namespace(quiet=True, json=False)
+    assert drive(job(), args, "job") == "finished" and len(steps) == 100
+    steps.clear()
+    INTERRUPTED.set()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            drive(job(), args, "job")
+    finally:
+        INTERRUPTED.clear()
+    assert steps == [0]

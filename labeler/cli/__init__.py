@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from labeler import __version__
 from labeler.cli.common import VERBS, Parser, add_verbosity, fail
+from labeler.cli.progress import INTERRUPTED, check_interrupted, on_interrupt
 from labeler.core.applog import get_logger, log_path, setup_logging
 from labeler.core.runtime import relax_gc
 
@@ -64,8 +67,21 @@ def main(argv: list[str] | None = None) -> int:
     verbosity += argv.count("--verbose")
     setup_logging(verbosity)
     log.info("labeler %s: %s", __version__, " ".join(argv))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_interrupt) if main_thread else None
+    INTERRUPTED.clear()
     try:
-        return _dispatch(argv)
+        return _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        code = _dispatch(argv)
+        check_interrupted()
+        return code
     except SystemExit as exc:
         if exc.code not in (0, None):
             log.info("exit %s", exc.code)

@@ -19,6 +19,21 @@ from labeler.core.applog import get_logger
 
 R = TypeVar("R")
 log = get_logger("cli")
+# Set by Ctrl-C. The KeyboardInterrupt it raises can land inside a finaliser, where Python
+# only prints it; the job loops check this too and stop at the next step.
+INTERRUPTED = threading.Event()
+
+
+def on_interrupt(_signum: int, _frame: object) -> None:
+    """SIGINT handler of the command line: remember the interruption, then interrupt."""
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def check_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed (even when its exception was lost)."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -119,6 +134,7 @@ def drive(
             bar.event(event)
             if on_event is not None:
                 on_event(event)
+            check_interrupted()
 
 
 def waiting(args: argparse.Namespace, desc: str, expected_s: float, fn: Callable[[], R]) -> R:
