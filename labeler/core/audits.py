@@ -292,5 +292,5 @@ def describe_audited(summary: dict, name_of=lambda k: k) -> str:
         )
     held = summary.get("held_back", {})
     if held:
-        lines.append("Held back: " + "; ".join(f"{v} {k}" for k, v in held.items()))
+        lines.append("Held back: " + "; ".join(f"{v} images ({k})" for k, v in held.items()))
     return "\n".join(lines)

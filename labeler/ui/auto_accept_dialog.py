@@ -91,12 +91,20 @@ class AutoAcceptDialog(QDialog):
         self.preview.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.preview.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.preview.setUniformItemSizes(True)
+        # A fixed cell (thumbnail and caption) from the start: icons arrive later, off the GUI
+        # thread, and must not change the layout when they do.
+        self.preview.setGridSize(QSize(PREVIEW_PX + 24, PREVIEW_PX + 40))
+        self.preview.setWordWrap(True)
+        self.preview.setMovement(QListWidget.Movement.Static)
+        blank = QPixmap(PREVIEW_PX, PREVIEW_PX)
+        blank.fill(Qt.GlobalColor.darkGray)
+        placeholder = QIcon(blank)
         self._signals = _PreviewSignals(self)
         self._signals.ready.connect(self._on_preview_ready)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
         for row, (_image_id, path, key, prob) in enumerate(preview):
-            self.preview.addItem(QListWidgetItem(f"{name_of(key)} {prob:.0%}"))
+            self.preview.addItem(QListWidgetItem(placeholder, f"{name_of(key)} {prob:.0%}"))
             self._pool.start(_PreviewTask(row, path, self._signals))
         layout.addWidget(self.preview, 1)
         n = summary.get("accepted", 0)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPixmapItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
@@ -211,6 +212,11 @@ class ImageViewer(QGraphicsView):
             text.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
             text.setPos(x * w, y * h)
             text.setData(0, "box")
+            # A dark plate under the caption keeps it legible on pale and busy frames.
+            plate = QGraphicsRectItem(text.boundingRect().adjusted(-2, -1, 2, 1), text)
+            plate.setBrush(QColor(0, 0, 0, 170))
+            plate.setPen(Qt.PenStyle.NoPen)
+            plate.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
 
     def fit(self) -> None:
         """Show the whole image."""
