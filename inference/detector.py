@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from inference.pipeline import PredictItem, PredictProgress, decode_threads
+from inference.pipeline import PredictItem, PredictProgress, decoded_batches
 from inference.preprocess import (
     ImageLoadError,
-    MediaUnavailableError,
     check_regular_file,
     load_error,
     open_oriented,
@@ -273,48 +270,24 @@ def detect_batches(
     total, done, failed, n_boxes = len(items), 0, 0, 0
     cancelled, paused, last = False, None, 0.0
     yield PredictProgress(0, total, 0, 0.0)
-    with ThreadPoolExecutor(max_workers=decode_threads()) as pool:
-        queue: deque[Future] = deque()
-        it = iter(items)
-
-        def fill() -> None:
-            while len(queue) < batch_size * 3:
-                nxt = next(it, None)
-                if nxt is None:
-                    return
-                queue.append(pool.submit(_read, nxt, detector.size * 3 // 4))
-
-        fill()
-        while queue and paused is None:
-            if should_stop():
-                cancelled = True
-                break
-            ok, failures = [], []
-            while queue and len(ok) < batch_size:
-                item, rgb, err = queue[0].result()
-                if isinstance(err, MediaUnavailableError):
-                    time.sleep(0.5)
-                    item, rgb, err = _read(item, detector.size * 3 // 4)
-                    if isinstance(err, MediaUnavailableError):
-                        paused = f"media unavailable at {item.path}: {err}"
-                        break
-                queue.popleft()
-                fill()
-                if err is not None:
-                    failures.append((item.key, str(err)))
-                else:
-                    ok.append((item.key, rgb))
-            boxes = detector.detect([rgb for _k, rgb in ok]) if ok else []
-            n_boxes += sum(len(b) for b in boxes)
-            done += len(ok) + len(failures)
-            failed += len(failures)
-            yield DetectedBatch([k for k, _r in ok], boxes, failures)
-            now = time.perf_counter()
-            if now - last >= 0.5:
-                last = now
-                yield PredictProgress(done, total, failed, now - t0)
-        for f in queue:
-            f.cancel()
+    draft = detector.size * 3 // 4
+    batches = decoded_batches(items, lambda item: _read(item, draft), batch_size=batch_size,
+                              should_stop=should_stop)  # fmt: skip
+    while True:
+        try:
+            got = next(batches)
+        except StopIteration as stop:
+            cancelled, paused = stop.value
+            break
+        boxes = detector.detect([rgb for _item, rgb in got.ok]) if got.ok else []
+        n_boxes += sum(len(b) for b in boxes)
+        done += len(got.ok) + len(got.failures)
+        failed += len(got.failures)
+        yield DetectedBatch([item.key for item, _r in got.ok], boxes, got.failures)
+        now = time.perf_counter()
+        if now - last >= 0.5:
+            last = now
+            yield PredictProgress(done, total, failed, now - t0)
     seconds = time.perf_counter() - t0
     yield PredictProgress(done, total, failed, seconds)
     return DetectSummary(total, done - failed, failed, n_boxes, seconds, detector.device, cancelled,

@@ -14,6 +14,7 @@ location-held-out Snapshot Serengeti sites this average beat either view alone (
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import deque
@@ -97,12 +98,11 @@ def _decode(item: PredictItem, size: int, regions: bool):
         # Without regions nothing is cropped: decode only as much as the whole frame needs.
         frame = load_frame(item.path, size, MID_LONG if regions else size,
                            THUMB_LONG if regions else 0)  # fmt: skip
-        small = frame.small
-        return item, frame, small, None
+        return item, (frame, frame.small), None
     except ImageLoadError as exc:
-        return item, None, None, exc
+        return item, None, exc
     except Exception as exc:  # one bad file must never stop a batch
-        return item, None, None, ImageLoadError(f"{type(exc).__name__}: {exc}"[:300])
+        return item, None, ImageLoadError(f"{type(exc).__name__}: {exc}"[:300])
 
 
 def decode_threads() -> int:
@@ -110,10 +110,66 @@ def decode_threads() -> int:
     return max(2, os.cpu_count() or 2)
 
 
-def _retry_unavailable(item: PredictItem, size: int, regions: bool, wait_s: float):
-    """One more try after a short wait: a transient read error is not a missing card."""
-    time.sleep(wait_s)
-    return _decode(item, size, regions)
+@dataclass
+class DecodedBatch:
+    """One batch of decoded items (item, what the decoder made of it) and failures (key, why)."""
+
+    ok: list[tuple[PredictItem, object]]
+    failures: list[tuple[object, str]]
+
+
+def decoded_batches(
+    items: Sequence[PredictItem],
+    decode: Callable[[PredictItem], tuple[PredictItem, object, Exception | None]],
+    *,
+    batch_size: int,
+    threads: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    retry_wait_s: float = 0.5,
+) -> Generator[DecodedBatch, None, tuple[bool, str | None]]:
+    """``items`` decoded ahead in a thread pool, in order, in batches; returns (cancelled,
+    paused).
+
+    A file whose media is unavailable is tried once more after ``retry_wait_s`` (a transient
+    read error is not a missing card); still unavailable, the run pauses there and the rest is
+    left for the next run.
+    """
+    cancelled, paused = False, None
+    with ThreadPoolExecutor(max_workers=threads or decode_threads()) as pool:
+        queue: deque[Future] = deque()
+        it = iter(items)
+
+        def fill() -> None:
+            while len(queue) < batch_size * 3:
+                nxt = next(it, None)
+                if nxt is None:
+                    return
+                queue.append(pool.submit(decode, nxt))
+
+        fill()
+        while queue and paused is None:
+            if should_stop():
+                cancelled = True
+                break
+            batch = DecodedBatch([], [])
+            while queue and len(batch.ok) < batch_size:
+                item, payload, err = queue[0].result()
+                if isinstance(err, MediaUnavailableError):
+                    time.sleep(retry_wait_s)
+                    item, payload, err = decode(item)
+                    if isinstance(err, MediaUnavailableError):
+                        paused = f"media unavailable at {item.path}: {err}"
+                        break
+                queue.popleft()
+                fill()
+                if err is not None:
+                    batch.failures.append((item.key, str(err)))
+                else:
+                    batch.ok.append((item, payload))
+            yield batch
+        for f in queue:
+            f.cancel()
+    return cancelled, paused
 
 
 def predict_batches(
@@ -146,50 +202,25 @@ def predict_batches(
     cancelled = False
     paused: str | None = None
     yield PredictProgress(0, total, 0, 0.0)
-    with ThreadPoolExecutor(max_workers=threads or decode_threads()) as pool:
-        queue: deque[Future] = deque()
-        it = iter(items)
-        ahead = batch_size * 3
-
-        def fill() -> None:
-            while len(queue) < ahead:
-                nxt = next(it, None)
-                if nxt is None:
-                    return
-                queue.append(pool.submit(_decode, nxt, size, mode != WHOLE))
-
-        fill()
-        while queue and paused is None:
-            if should_stop():
-                cancelled = True
-                break
-            decoded, failures = [], []
-            while queue and len(decoded) < batch_size:
-                item, frame, small, err = queue[0].result()
-                if isinstance(err, MediaUnavailableError):
-                    item, frame, small, err = _retry_unavailable(
-                        item, size, mode != WHOLE, retry_wait_s
-                    )
-                    if isinstance(err, MediaUnavailableError):
-                        paused = f"media unavailable at {item.path}: {err}"
-                        break
-                queue.popleft()
-                fill()
-                if err is not None:
-                    failures.append((item.key, str(err)))
-                else:
-                    decoded.append((item, frame, small))
-            batch = _predict(decoded, failures, classifier, size, localizer, mode, boxes)
-            cropped_total += sum(batch.cropped)
-            done += len(batch.keys) + len(failures)
-            failed += len(failures)
-            yield batch
-            now = time.perf_counter()
-            if now - last >= PROGRESS_EVERY_S:
-                last = now
-                yield PredictProgress(done, total, failed, now - t0)
-        for f in queue:
-            f.cancel()
+    batches = decoded_batches(items, functools.partial(_decode, size=size, regions=mode != WHOLE),
+                              batch_size=batch_size, threads=threads, should_stop=should_stop,
+                              retry_wait_s=retry_wait_s)  # fmt: skip
+    while True:
+        try:
+            got = next(batches)
+        except StopIteration as stop:
+            cancelled, paused = stop.value
+            break
+        decoded = [(item, frame, small) for item, (frame, small) in got.ok]
+        batch = _predict(decoded, got.failures, classifier, size, localizer, mode, boxes)
+        cropped_total += sum(batch.cropped)
+        done += len(batch.keys) + len(got.failures)
+        failed += len(got.failures)
+        yield batch
+        now = time.perf_counter()
+        if now - last >= PROGRESS_EVERY_S:
+            last = now
+            yield PredictProgress(done, total, failed, now - t0)
     seconds = time.perf_counter() - t0
     yield PredictProgress(done, total, failed, seconds)
     return PredictSummary(total, done - failed, failed, seconds, classifier.device, cancelled,

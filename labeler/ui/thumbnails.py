@@ -27,21 +27,27 @@ def pil_to_qimage(im: Image.Image) -> QImage:
     return q.copy()
 
 
+def _oriented_rgb(path: str, draft: int) -> Image.Image:
+    """The image as RGB with its EXIF orientation applied; JPEGs decode at reduced scale, at
+    least ``draft`` pixels a side. Raises what Pillow raises for unreadable files."""
+    with open_regular(path) as f, Image.open(f) as im:
+        im.draft("RGB", (draft, draft))
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            pass
+        return im.convert("RGB")
+
+
 def reduced_rgb(path: str, max_side: int) -> Image.Image:
     """The image as RGB, EXIF orientation applied, at most ``max_side`` pixels on its long side.
 
     JPEGs decode at reduced scale first. Raises what Pillow raises for unreadable files.
     """
-    with open_regular(path) as f, Image.open(f) as im:
-        im.draft("RGB", (max_side, max_side))
-        try:
-            im = ImageOps.exif_transpose(im)
-        except Exception:
-            pass
-        im = im.convert("RGB")
-        if max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return im
+    im = _oriented_rgb(path, max_side)
+    if max(im.size) > max_side:
+        im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return im
 
 
 def zoomed_rgb(path: str, box: tuple[float, float, float, float], side: int) -> Image.Image:
@@ -52,16 +58,9 @@ def zoomed_rgb(path: str, box: tuple[float, float, float, float], side: int) -> 
     """
     # The square covers at least a fifth of the long side, and the region padded.
     share = min(1.0, max(0.2, max(box[2], box[3]) * 1.3))
-    want = int(side / share) + 1
-    with open_regular(path) as f, Image.open(f) as im:
-        im.draft("RGB", (want, want))
-        try:
-            im = ImageOps.exif_transpose(im)
-        except Exception:
-            pass
-        im = im.convert("RGB")
-        square = zoom_square(box, im.width, im.height)
-        return im.resize((side, side), Image.Resampling.BILINEAR, box=square, reducing_gap=2.0)
+    im = _oriented_rgb(path, int(side / share) + 1)
+    square = zoom_square(box, im.width, im.height)
+    return im.resize((side, side), Image.Resampling.BILINEAR, box=square, reducing_gap=2.0)
 
 
 def decode_thumbnail(
