@@ -29,7 +29,6 @@ other half). The last line is one JSON object with, per round, the lists ``label
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import tempfile
@@ -41,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.shared_labels import LABEL_TO_TAXA  # noqa: E402
+from benchmarks.shared_labels import LABEL_TO_TAXA, read_truth  # noqa: E402
 from inference.aggregate import project_matrix  # noqa: E402
 from inference.models import load_classifier  # noqa: E402
 from inference.taxonomy import load_taxonomy  # noqa: E402
@@ -54,26 +53,6 @@ from training.audit import DEFAULT_TARGET, audits_needed, draw_audit, stratum_of
 from training.autoaccept import Labeled, Pool, decide  # noqa: E402
 from training.openworld import UNFAMILIAR_GATE  # noqa: E402
 from training.queue import review_order  # noqa: E402
-
-PLACEHOLDERS = {"", "unlabeled", "unlabeled_hard_case", "invalid", "label", "unidentified",
-                "animal_unspecified"}  # fmt: skip
-
-
-def read_truth(path: Path, data: Path, prefixes: list[str]) -> dict[str, tuple[str, str]]:
-    out = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for r in csv.DictReader(f):
-            p = (r.get("path") or "").strip().replace("\\", "/")
-            label = (r.get("label") or r.get("species") or "").strip()
-            if label.lower() in PLACEHOLDERS:
-                continue
-            first, _, rest = p.partition("/")
-            if first == data.name and rest and not (data / p).exists():
-                p = rest
-            if prefixes and not any(p.startswith(x) for x in prefixes):
-                continue
-            out[p] = (label, (r.get("site") or "").strip())
-    return out
 
 
 def user_labels(truth_labels: list[str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.active_learning import PLACEHOLDERS  # noqa: E402
+from benchmarks.shared_labels import PLACEHOLDERS  # noqa: E402
 from inference.models import load_classifier  # noqa: E402
 from labeler.cli.learn import read_truth  # noqa: E402
 from labeler.core.generators import run_to_end  # noqa: E402

@@ -18,7 +18,6 @@ in for the site. The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.shared_labels import LABEL_TO_TAXA  # noqa: E402
+from benchmarks.shared_labels import LABEL_TO_TAXA, read_truth  # noqa: E402
 from inference.localize import Region, iou  # noqa: E402
 from inference.models import load_classifier  # noqa: E402
 from inference.taxonomy import load_taxonomy  # noqa: E402
@@ -42,29 +41,11 @@ from labeler.core.regions import BUILTIN_SOURCE, plan_regions  # noqa: E402
 from labeler.core.store import Store  # noqa: E402
 from training.head import fit_head  # noqa: E402
 
-PLACEHOLDERS = {"", "unlabeled", "unlabeled_hard_case", "invalid", "label", "unidentified",
-                "animal_unspecified"}  # fmt: skip
 # Label spellings of some collections that differ from the shared label map.
 ALIASES = {"gazellethomsons": "gazelle_thomsons", "gazellegrants": "gazelle_grants",
            "hyenaspotted": "hyena_spotted", "hyenastriped": "hyena_striped",
            "lionfemale": "lion_female", "lionmale": "lion_male", "guineafowl": "guinea_fowl",
            "empty": "empty"}  # fmt: skip
-
-
-def read_truth(path: Path, data: Path) -> dict[str, tuple[str, str]]:
-    """path relative to ``data`` -> (label, site)."""
-    out = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for r in csv.DictReader(f):
-            p = r.get("path", "").strip().replace("\\", "/")
-            label = (r.get("label") or r.get("species") or "").strip()
-            if label.lower() in PLACEHOLDERS:
-                continue
-            first, _, rest = p.partition("/")
-            if first == data.name and rest and not (data / p).exists():
-                p = rest
-            out[p] = (label, (r.get("site") or "").strip())
-    return out
 
 
 def taxa_of(label: str) -> set[str] | None:

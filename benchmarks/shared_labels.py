@@ -148,3 +148,29 @@ def load_labels(data: Path) -> list[dict]:
             r["taxa"] = LABEL_TO_TAXA.get(r["label"])
             rows.append(r)
     return rows
+
+
+# Labels of truth files that say nothing about the image.
+PLACEHOLDERS = {"", "unlabeled", "unlabeled_hard_case", "invalid", "label", "unidentified",
+                "animal_unspecified"}  # fmt: skip
+
+
+def read_truth(
+    path: Path, data: Path, prefixes: list[str] | tuple[str, ...] = ()
+) -> dict[str, tuple[str, str]]:
+    """A benchmark truth file (``path,label[,site]``) as path relative to ``data`` ->
+    (label, site); placeholder labels are left out, and with ``prefixes`` only those paths."""
+    out = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for r in csv.DictReader(f):
+            p = (r.get("path") or "").strip().replace("\\", "/")
+            label = (r.get("label") or r.get("species") or "").strip()
+            if label.lower() in PLACEHOLDERS:
+                continue
+            first, _, rest = p.partition("/")
+            if first == data.name and rest and not (data / p).exists():
+                p = rest
+            if prefixes and not any(p.startswith(x) for x in prefixes):
+                continue
+            out[p] = (label, (r.get("site") or "").strip())
+    return out
