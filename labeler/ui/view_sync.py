@@ -135,9 +135,11 @@ class ViewSync(QObject):
         def ready(boxes: dict) -> str | None:
             if not action.isChecked():
                 return None
-            w.thumbs.set_zoom(boxes)
-            w.grid_model.layoutChanged.emit()
-            w.strip_model.layoutChanged.emit()
+            if boxes != w.thumbs.zoom:
+                # Unchanged regions keep the decoded tiles (a reload after a retrain).
+                w.thumbs.set_zoom(boxes)
+                w.grid_model.layoutChanged.emit()
+                w.strip_model.layoutChanged.emit()
             if quiet:
                 return None
             if not boxes:
