@@ -273,21 +273,25 @@ def detect_batches(
     draft = detector.size * 3 // 4
     batches = decoded_batches(items, lambda item: _read(item, draft), batch_size=batch_size,
                               should_stop=should_stop)  # fmt: skip
-    while True:
-        try:
-            got = next(batches)
-        except StopIteration as stop:
-            cancelled, paused = stop.value
-            break
-        boxes = detector.detect([rgb for _item, rgb in got.ok]) if got.ok else []
-        n_boxes += sum(len(b) for b in boxes)
-        done += len(got.ok) + len(got.failures)
-        failed += len(got.failures)
-        yield DetectedBatch([item.key for item, _r in got.ok], boxes, got.failures)
-        now = time.perf_counter()
-        if now - last >= 0.5:
-            last = now
-            yield PredictProgress(done, total, failed, now - t0)
+    try:
+        while True:
+            try:
+                got = next(batches)
+            except StopIteration as stop:
+                cancelled, paused = stop.value
+                break
+            boxes = detector.detect([rgb for _item, rgb in got.ok]) if got.ok else []
+            n_boxes += sum(len(b) for b in boxes)
+            done += len(got.ok) + len(got.failures)
+            failed += len(got.failures)
+            yield DetectedBatch([item.key for item, _r in got.ok], boxes, got.failures)
+            now = time.perf_counter()
+            if now - last >= 0.5:
+                last = now
+                yield PredictProgress(done, total, failed, now - t0)
+    finally:
+        # Closing it stops the decoder threads now, not whenever it is collected.
+        batches.close()
     seconds = time.perf_counter() - t0
     yield PredictProgress(done, total, failed, seconds)
     return DetectSummary(total, done - failed, failed, n_boxes, seconds, detector.device, cancelled,

@@ -146,29 +146,32 @@ def decoded_batches(
                     return
                 queue.append(pool.submit(decode, nxt))
 
-        fill()
-        while queue and paused is None:
-            if should_stop():
-                cancelled = True
-                break
-            batch = DecodedBatch([], [])
-            while queue and len(batch.ok) < batch_size:
-                item, payload, err = queue[0].result()
-                if isinstance(err, MediaUnavailableError):
-                    time.sleep(retry_wait_s)
-                    item, payload, err = decode(item)
+        try:
+            fill()
+            while queue and paused is None:
+                if should_stop():
+                    cancelled = True
+                    break
+                batch = DecodedBatch([], [])
+                while queue and len(batch.ok) < batch_size:
+                    item, payload, err = queue[0].result()
                     if isinstance(err, MediaUnavailableError):
-                        paused = f"media unavailable at {item.path}: {err}"
-                        break
-                queue.popleft()
-                fill()
-                if err is not None:
-                    batch.failures.append((item.key, str(err)))
-                else:
-                    batch.ok.append((item, payload))
-            yield batch
-        for f in queue:
-            f.cancel()
+                        time.sleep(retry_wait_s)
+                        item, payload, err = decode(item)
+                        if isinstance(err, MediaUnavailableError):
+                            paused = f"media unavailable at {item.path}: {err}"
+                            break
+                    queue.popleft()
+                    fill()
+                    if err is not None:
+                        batch.failures.append((item.key, str(err)))
+                    else:
+                        batch.ok.append((item, payload))
+                yield batch
+        finally:
+            # Also when the consumer stops early: queued decodes never start.
+            for f in queue:
+                f.cancel()
     return cancelled, paused
 
 
@@ -205,22 +208,26 @@ def predict_batches(
     batches = decoded_batches(items, functools.partial(_decode, size=size, regions=mode != WHOLE),
                               batch_size=batch_size, threads=threads, should_stop=should_stop,
                               retry_wait_s=retry_wait_s)  # fmt: skip
-    while True:
-        try:
-            got = next(batches)
-        except StopIteration as stop:
-            cancelled, paused = stop.value
-            break
-        decoded = [(item, frame, small) for item, (frame, small) in got.ok]
-        batch = _predict(decoded, got.failures, classifier, size, localizer, mode, boxes)
-        cropped_total += sum(batch.cropped)
-        done += len(batch.keys) + len(got.failures)
-        failed += len(got.failures)
-        yield batch
-        now = time.perf_counter()
-        if now - last >= PROGRESS_EVERY_S:
-            last = now
-            yield PredictProgress(done, total, failed, now - t0)
+    try:
+        while True:
+            try:
+                got = next(batches)
+            except StopIteration as stop:
+                cancelled, paused = stop.value
+                break
+            decoded = [(item, frame, small) for item, (frame, small) in got.ok]
+            batch = _predict(decoded, got.failures, classifier, size, localizer, mode, boxes)
+            cropped_total += sum(batch.cropped)
+            done += len(batch.keys) + len(got.failures)
+            failed += len(got.failures)
+            yield batch
+            now = time.perf_counter()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                yield PredictProgress(done, total, failed, now - t0)
+    finally:
+        # Closing it stops the decoder threads now, not whenever it is collected.
+        batches.close()
     seconds = time.perf_counter() - t0
     yield PredictProgress(done, total, failed, seconds)
     return PredictSummary(total, done - failed, failed, seconds, classifier.device, cancelled,
