@@ -27,6 +27,8 @@ import traceback
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+from labeler.core.worker_store import SplitStore
+
 HEADER = struct.Struct(">I")
 CHILD = "import sys; from labeler.core.job_process import _child; sys.exit(_child())"
 
@@ -193,49 +195,28 @@ def _answer(
 
 
 # -- the child's side ----------------------------------------------------------------------
-class RemoteStore:
+class RemoteStore(SplitStore):
     """The catalog as the child's job sees it: reads on the child's own read-only connection,
     writes sent to the parent (which makes them through its one writer) and waited for."""
 
     def __init__(self, send: Callable[[tuple], None], replies: queue.Queue, path: str):
-        from labeler.core.store import Store
-        from labeler.core.worker_store import WRITE_METHODS
-
+        super().__init__(path)
         self._send = send
         self._replies = replies
         self._lock = threading.Lock()
-        self._reader = Store(path, readonly=True)
-        self._writes = set(WRITE_METHODS)
-        self.path = self._reader.path
 
     def _call(self, name: str, args: tuple, kwargs: dict) -> tuple:
         with self._lock:
             self._send(("call", name, args, kwargs))
             return self._replies.get()
 
-    def __getattr__(self, name: str) -> Any:
-        from labeler.core.store import ReadOnlyStoreError
-
-        if name.startswith("_") or name == "write":
-            raise AttributeError(name)
-        attr = getattr(self._reader, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if name not in self._writes:
-                try:
-                    return attr(*args, **kwargs)
-                except ReadOnlyStoreError:
-                    self._writes.add(name)
-            reply = self._call(name, args, kwargs)
-            if reply[0] == "err":
-                raise reply[1]
-            if reply[0] == "iter":
-                return self._iterate(reply[1])
-            return reply[1]
-
-        return call
+    def _forward(self, name: str, args: tuple, kwargs: dict) -> Any:
+        reply = self._call(name, args, kwargs)
+        if reply[0] == "err":
+            raise reply[1]
+        if reply[0] == "iter":
+            return self._iterate(reply[1])
+        return reply[1]
 
     def _iterate(self, token: int) -> Iterator:
         while True:
@@ -245,10 +226,6 @@ class RemoteStore:
             if reply[0] == "err":
                 raise reply[1]
             yield reply[1]
-
-    def close(self) -> None:
-        """Close the child's read-only connection."""
-        self._reader.close()
 
 
 def _child() -> int:

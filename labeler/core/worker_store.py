@@ -31,7 +31,44 @@ WRITE_METHODS = frozenset({
 WriteHook = Callable[[str, tuple, dict, Any], None]
 
 
-class WorkerStore:
+class SplitStore:
+    """A ``Store`` stand-in whose reads run on its own read-only connection and whose writes
+    go to ``_forward`` (a writer thread, or the parent of a job's process)."""
+
+    def __init__(self, db_path: str | os.PathLike[str]):
+        self._reader = Store(db_path, readonly=True)
+        self._writes = set(WRITE_METHODS)
+        self.path = self._reader.path
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name == "write":
+            raise AttributeError("background jobs write through Store methods, not write()")
+        attr = getattr(self._reader, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if name not in self._writes:
+                try:
+                    return attr(*args, **kwargs)
+                except ReadOnlyStoreError:
+                    # A write the list did not name: refused before it changed anything.
+                    self._writes.add(name)
+            return self._forward(name, args, kwargs)
+
+        return call
+
+    def _forward(self, name: str, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the read-only connection."""
+        self._reader.close()
+
+
+class WorkerStore(SplitStore):
     """A ``Store`` stand-in for one background job (use it on that job's thread only)."""
 
     def __init__(
@@ -41,38 +78,15 @@ class WorkerStore:
         *,
         on_write: WriteHook | None = None,
     ):
-        self._reader = Store(db_path, readonly=True)
+        super().__init__(db_path)
         self._writer = writer
         self._on_write = on_write
-        self._writes = set(WRITE_METHODS)
-        self.path = self._reader.path
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "write":
-            raise AttributeError("background jobs write through Store methods, not write()")
-        attr = getattr(self._reader, name)
-        if name.startswith("_") or not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if name not in self._writes:
-                try:
-                    return attr(*args, **kwargs)
-                except ReadOnlyStoreError:
-                    self._writes.add(name)
-            return self._forward(name, args, kwargs)
-
-        return call
 
     def _forward(self, name: str, args: tuple, kwargs: dict) -> Any:
         result = self._writer.call(lambda store: getattr(store, name)(*args, **kwargs))
         if self._on_write is not None:
             self._on_write(name, args, kwargs, result)
         return result
-
-    def close(self) -> None:
-        """Close the read-only connection."""
-        self._reader.close()
 
     def __enter__(self) -> WorkerStore:
         return self
